@@ -1,0 +1,5 @@
+import sys
+
+from facealign.cli.main import main
+
+sys.exit(main())

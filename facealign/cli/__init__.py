@@ -1,0 +1,1 @@
+"""The ``facealign`` command line."""

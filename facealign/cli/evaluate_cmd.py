@@ -1,0 +1,66 @@
+"""``facealign evaluate``: NME / FR / AUC of predictions (or a model) on a data set."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from facealign.cli.common import add_data_args, console, load_data_from_args
+from facealign.metrics import NORMALIZERS
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("evaluate", help="score landmark predictions on a data set (NME, FR, AUC, CED)")
+    add_data_args(p, required=True)
+    p.add_argument("--predictions", action="append", default=[], metavar="CSV",
+                   help="predictions in the landmark CSV layout (file,x0,y0,...); repeat to compare methods")
+    p.add_argument("--normalizer", default="inter_ocular", choices=NORMALIZERS)
+    p.add_argument("--threshold", type=float, default=0.1, help="failure threshold and AUC limit (default 0.10)")
+    p.add_argument("--json", action="store_true", help="print exactly one JSON object")
+    p.add_argument("--plot", metavar="PNG", help="write the CED curve(s) to this PNG")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from facealign.evaluation import evaluate_landmarks, match_predictions
+
+    if not args.predictions:
+        raise SystemExit("facealign evaluate: give --predictions CSV")
+    if not 0 < args.threshold <= 1:
+        raise SystemExit("facealign evaluate: --threshold must be in (0, 1]")
+    data = load_data_from_args(args)
+    results = []
+    for path in args.predictions:
+        pred = match_predictions(data, path)
+        results.append(evaluate_landmarks(data, pred, args.normalizer, args.threshold, name=Path(path).stem))
+    if args.plot:
+        from facealign.metrics import plot_ced
+
+        plot_ced({r.name: r.per_face for r in results}, args.plot, args.threshold)
+    if args.json:
+        obj = results[0].to_json()
+        if len(results) > 1:
+            obj["methods"] = [r.to_json() for r in results]
+        print(json.dumps(obj))
+        return 0
+    print_results(results, data.name)
+    if args.plot:
+        console().print(f"CED plot written to {args.plot}")
+    return 0
+
+
+def print_results(results, dataset: str) -> None:
+    from rich.table import Table
+
+    r0 = results[0]
+    t = Table(title=f"{dataset}: NME ({r0.normalizer}), FR and AUC at {r0.threshold:g}")
+    for col in ("method", "subset", "faces", "NME %", f"FR@{r0.threshold:g} %", f"AUC@{r0.threshold:g} %",
+                "P50", "P90", "P95"):
+        t.add_column(col, justify="right" if col not in ("method", "subset") else "left")
+    for r in results:
+        rows = [("all", r.overall)] + list(r.subsets.items())
+        for name, s in rows:
+            t.add_row(r.name, name, str(s["n"]), f"{s['nme']:.3f}", f"{s['fr']:.2f}", f"{s['auc']:.2f}",
+                      f"{s['p50']:.2f}", f"{s['p90']:.2f}", f"{s['p95']:.2f}")
+    console().print(t)

@@ -1,0 +1,45 @@
+"""Entry point: ``facealign <command>``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from facealign import __version__
+from facealign.errors import FaceAlignError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from facealign.cli import data_cmd, evaluate_cmd
+
+    parser = argparse.ArgumentParser(
+        prog="facealign",
+        description="Facial landmark detection: train, evaluate and run face-alignment models.",
+    )
+    parser.add_argument("--version", action="version", version=f"facealign {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in (data_cmd, evaluate_cmd):
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0 if args.command is None else 2
+    try:
+        return int(args.func(args) or 0)
+    except FaceAlignError as e:
+        print(f"facealign: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("facealign: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""Validation of a whole data set: every image readable, every annotation plausible."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from facealign.data.images import read_image
+from facealign.data.sample import LandmarkSet
+from facealign.errors import DataError
+
+
+@dataclass
+class CheckReport:
+    """What :func:`check_dataset` found."""
+
+    name: str
+    scheme: str
+    num_points: int
+    faces: int = 0
+    images: int = 0
+    image_sizes: list[tuple[int, int]] = field(default_factory=list)
+    with_box: int = 0
+    face_sizes: list[float] = field(default_factory=list)
+    subsets: dict[str, int] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check_dataset(data: LandmarkSet, decode: bool = True, progress=None) -> CheckReport:
+    """Check every face of ``data``: the image decodes, landmarks and box lie in the image, the
+    box has a positive size. Problems are collected (each names its annotation), not raised.
+
+    Args:
+        decode: Decode each image (slower, finds truncated files); otherwise only check it exists.
+        progress: Optional callable advanced once per face.
+    """
+    rep = CheckReport(data.name, data.scheme.name, data.scheme.num_points, faces=len(data))
+    sizes: dict[str, tuple[int, int] | None] = {}
+    for s in data.samples:
+        key = s.key if not isinstance(s.image, np.ndarray) else s.source
+        if key not in sizes:
+            try:
+                if isinstance(s.image, np.ndarray):
+                    hw = s.image.shape[:2]
+                elif decode:
+                    hw = read_image(s.image).shape[:2]
+                else:
+                    if not s.image.is_file():
+                        raise DataError(s.image, "image file not found")
+                    hw = None
+                sizes[key] = hw
+                if hw is not None:
+                    rep.image_sizes.append((int(hw[1]), int(hw[0])))
+            except DataError as e:
+                sizes[key] = None
+                rep.problems.append(f"{s.source}: {e}")
+        hw = sizes[key]
+        pts = s.landmarks
+        lo, hi = pts.min(axis=0), pts.max(axis=0)
+        rep.face_sizes.append(float(max(hi - lo)))
+        if hw is not None:
+            h, w = hw
+            outside = int(((pts[:, 0] < -0.5) | (pts[:, 1] < -0.5) | (pts[:, 0] > w - 0.5) | (pts[:, 1] > h - 0.5)).sum())
+            if outside:
+                rep.problems.append(f"{s.source}: {outside} landmark(s) outside the {w}x{h} image")
+        if s.box is not None:
+            rep.with_box += 1
+            x1, y1, x2, y2 = (float(v) for v in s.box)
+            if not (x2 > x1 and y2 > y1):
+                rep.problems.append(f"{s.source}: box {s.box.tolist()} has zero or negative size")
+            elif hw is not None and (x2 < 0 or y2 < 0 or x1 > hw[1] or y1 > hw[0]):
+                rep.problems.append(f"{s.source}: box {s.box.tolist()} lies entirely outside the image")
+        for sub in s.subsets:
+            rep.subsets[sub] = rep.subsets.get(sub, 0) + 1
+        if progress is not None:
+            progress()
+    rep.images = len(sizes)
+    return rep

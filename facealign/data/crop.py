@@ -1,0 +1,114 @@
+"""The one face crop used by training, evaluation and inference.
+
+A face box (x1, y1, x2, y2) -- from the landmarks ("P1") or from the data set / a detector ("P2")
+-- becomes a square of side ``scale * max(w, h)`` (w = x2 - x1) around the box centre, warped to
+``size x size`` pixels. The map is an affine matrix ``M`` (2 x 3) from image pixels to crop pixels
+in the library's pixel convention (centres at integers), so the box centre lands on the crop
+centre ``(size - 1) / 2``, and points map back exactly with the inverse of ``M``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+import torch
+
+DEFAULT_CROP_SCALE = 1.25
+
+
+def crop_matrix(box: np.ndarray, size: int, scale: float = DEFAULT_CROP_SCALE, rotation_deg: float = 0.0,
+                shift: tuple[float, float] = (0.0, 0.0), flip: bool = False) -> np.ndarray:
+    """Affine map from image pixels to the ``size`` x ``size`` crop of ``box``.
+
+    Args:
+        box: (4,) x1, y1, x2, y2 in image pixels.
+        size: Output side S in pixels.
+        scale: Enlargement of the box's longer side (1.25 = 25 % context).
+        rotation_deg: Rotation of the image content about the box centre, counter-clockwise.
+        shift: Offset of the crop centre in units of the crop side (augmentation).
+        flip: Mirror the crop horizontally (x' -> S - 1 - x'); landmark labels must then be
+            permuted with the scheme's ``flip_perm``.
+
+    Returns:
+        (2, 3) float64 matrix ``M`` with ``crop_xy = M @ [x, y, 1]``.
+
+    Raises:
+        ValueError: the box has zero, negative or non-finite size.
+    """
+    x1, y1, x2, y2 = (float(v) for v in box)
+    w, h = x2 - x1, y2 - y1
+    if not (math.isfinite(w) and math.isfinite(h) and w > 0 and h > 0):
+        raise ValueError(f"face box {[x1, y1, x2, y2]} has zero, negative or non-finite size")
+    side = scale * max(w, h)
+    k = size / side
+    cx, cy = (x1 + x2) / 2.0 + shift[0] * side, (y1 + y2) / 2.0 + shift[1] * side
+    a = math.radians(rotation_deg)
+    cos, sin = math.cos(a) * k, math.sin(a) * k
+    # rotation by +a (counter-clockwise on screen, where y points down) about the centre
+    lin = np.array([[cos, sin], [-sin, cos]])
+    if flip:
+        lin = np.array([[-1.0, 0.0], [0.0, 1.0]]) @ lin
+    c_out = (size - 1) / 2.0
+    t = np.array([c_out, c_out]) - lin @ np.array([cx, cy])
+    return np.concatenate([lin, t[:, None]], axis=1)
+
+
+def invert_affine(m: np.ndarray) -> np.ndarray:
+    """Inverse of a (2, 3) affine matrix (or a (..., 2, 3) stack)."""
+    m = np.asarray(m, dtype=np.float64)
+    lin, t = m[..., :2], m[..., 2:]
+    inv = np.linalg.inv(lin)
+    return np.concatenate([inv, -inv @ t], axis=-1)
+
+
+def transform_points(points: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """Apply a (2, 3) affine map to (..., K, 2) points (numpy)."""
+    pts = np.asarray(points, dtype=np.float64)
+    return pts @ m[:, :2].T + m[:, 2]
+
+
+def transform_points_torch(points: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
+    """Batched affine map for tensors.
+
+    Args:
+        points: (B, K, 2).
+        m: (B, 2, 3).
+
+    Returns:
+        (B, K, 2) ``m @ [p, 1]`` per face.
+    """
+    return points @ m[:, :, :2].transpose(1, 2) + m[:, None, :, 2]
+
+
+def warp_crop(image: np.ndarray, m: np.ndarray, size: int) -> np.ndarray:
+    """Warp ``image`` with the crop matrix ``m`` to (size, size, C).
+
+    Areas outside the image become black. When the crop shrinks the face by more than 2x, the
+    region is first reduced with area averaging so that the result is not aliased (a plain
+    bilinear warp samples only 4 of the many source pixels behind each output pixel).
+    """
+    lin = m[:, :2]
+    k = math.sqrt(abs(np.linalg.det(lin)))
+    if k < 0.5:
+        inv = invert_affine(m)
+        corners = np.array([[0, 0], [size - 1, 0], [0, size - 1], [size - 1, size - 1]], np.float64)
+        src = transform_points(corners, inv)
+        h, w = image.shape[:2]
+        x0 = max(int(math.floor(src[:, 0].min())) - 2, 0)
+        y0 = max(int(math.floor(src[:, 1].min())) - 2, 0)
+        x1 = min(int(math.ceil(src[:, 0].max())) + 3, w)
+        y1 = min(int(math.ceil(src[:, 1].max())) + 3, h)
+        if x1 - x0 >= 2 and y1 - y0 >= 2:
+            f = 2.0 * k  # leave a final 2x bilinear step
+            sub = image[y0:y1, x0:x1]
+            nw, nh = max(1, round((x1 - x0) * f)), max(1, round((y1 - y0) * f))
+            small = cv2.resize(sub, (nw, nh), interpolation=cv2.INTER_AREA)
+            fx, fy = nw / (x1 - x0), nh / (y1 - y0)
+            # small-pixel q (centre convention) <- image pixel p: q = (p - x0 + 0.5) * f - 0.5
+            to_small = np.array([[fx, 0, (0.5 - x0) * fx - 0.5], [0, fy, (0.5 - y0) * fy - 0.5]])
+            m = m @ np.vstack([invert_affine(to_small), [0, 0, 1]])
+            image = small
+    return cv2.warpAffine(image, m, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                          borderValue=0)

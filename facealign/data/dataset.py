@@ -1,0 +1,92 @@
+"""A torch ``Dataset`` of face crops for training and evaluation."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from facealign.data.augment import AugmentConfig, Geometry, photometric, sample_geometry
+from facealign.data.crop import DEFAULT_CROP_SCALE, crop_matrix, transform_points, warp_crop
+from facealign.data.sample import LandmarkSet, Sample
+from facealign.errors import DataError
+
+BoxSource = Literal["landmarks", "dataset"]
+
+
+def face_box(sample: Sample, box: BoxSource) -> np.ndarray:
+    """The (4,) box a crop is built from: the landmarks' tight box ("P1") or the data set's ("P2")."""
+    if box == "landmarks":
+        return sample.landmark_box()
+    if box == "dataset":
+        if sample.box is None:
+            raise DataError(sample.source, "this face has no box in the data set; use box='landmarks'")
+        return sample.box
+    raise ValueError(f"box must be 'landmarks' or 'dataset', got {box!r}")
+
+
+class CropDataset(Dataset):
+    """Face crops of a :class:`LandmarkSet`.
+
+    Each item is a dict:
+        ``image``: (3, S, S) uint8 RGB crop (normalisation is the model's job, on the batch);
+        ``landmarks``: (K, 2) float32 in crop pixels;
+        ``matrix``: (2, 3) float32 image-to-crop affine map (its inverse maps predictions back);
+        ``visible``: (K,) bool; ``index``: int position in the set.
+
+    Randomness: item ``i`` of epoch ``e`` draws from a generator seeded with (seed, e, i), so the
+    result does not depend on worker count or order, and a resumed run sees the same crops.
+    Call :meth:`set_epoch` at the start of each epoch.
+
+    Args:
+        data: The faces.
+        size: Crop side S.
+        box: ``landmarks`` (P1) or ``dataset`` (P2).
+        scale: Box enlargement.
+        augment: Augmentation config for training, or None for a plain crop.
+        seed: Base seed.
+    """
+
+    def __init__(self, data: LandmarkSet, size: int, box: BoxSource = "landmarks", scale: float = DEFAULT_CROP_SCALE,
+                 augment: AugmentConfig | None = None, seed: int = 0):
+        self.data = data
+        self.size = int(size)
+        self.box = box
+        self.scale = float(scale)
+        self.augment = augment
+        self.seed = int(seed)
+        self.epoch = 0
+        self._perm = np.asarray(data.scheme.flip_perm)
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __getitem__(self, index: int) -> dict:
+        s = self.data[index]
+        img = s.load_image()
+        geo = Geometry()
+        rng = None
+        if self.augment is not None:
+            rng = np.random.default_rng((self.seed, self.epoch, index))
+            geo = sample_geometry(rng, self.augment)
+        m = crop_matrix(face_box(s, self.box), self.size, self.scale * geo.scale, geo.rotation_deg, geo.shift,
+                        geo.flip)
+        crop = warp_crop(img, m, self.size)
+        pts = transform_points(s.landmarks, m).astype(np.float32)
+        vis = s.visible if s.visible is not None else np.ones(len(pts), bool)
+        if geo.flip:
+            pts, vis = pts[self._perm], vis[self._perm]
+        if rng is not None:
+            crop = photometric(crop, rng, self.augment)
+        return {
+            "image": torch.from_numpy(np.ascontiguousarray(crop.transpose(2, 0, 1))),
+            "landmarks": torch.from_numpy(pts),
+            "matrix": torch.from_numpy(m.astype(np.float32)),
+            "visible": torch.from_numpy(np.asarray(vis, bool)),
+            "index": index,
+        }

@@ -1,0 +1,153 @@
+"""Generic formats: CSV (``file,x0,y0,...``) and COCO-style keypoint JSON."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+
+from facealign.data.images import resolve_in_root
+from facealign.data.sample import LandmarkSet, Sample, check_points
+from facealign.errors import DataError
+from facealign.schemes import Scheme, get_scheme, scheme_for_points
+
+
+def read_landmark_csv(path: str | Path) -> list[tuple[int, str, np.ndarray]]:
+    """Parse a landmark CSV: header ``file,x0,y0,...,x{K-1},y{K-1}``, one face a row.
+
+    Several rows may name the same file: they are several faces of that image, in order.
+
+    Returns:
+        (line number, file, (K, 2) float32) per row.
+    """
+    p = Path(path)
+    try:
+        fh = open(p, newline="", encoding="utf-8")
+    except OSError as e:
+        raise DataError(p, f"cannot open CSV ({e.strerror})") from None
+    rows = []
+    with fh:
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        if header is None:
+            raise DataError(p, "empty CSV file (no header)")
+        header = [h.strip() for h in header]
+        if not header or header[0] != "file" or len(header) < 3 or len(header) % 2 != 1:
+            raise DataError(p, "header must be file,x0,y0,x1,y1,... (an odd number of columns)", 1)
+        k = (len(header) - 1) // 2
+        expected = [c for i in range(k) for c in (f"x{i}", f"y{i}")]
+        if header[1:] != expected:
+            bad = next(i for i, (a, b) in enumerate(zip(header[1:], expected)) if a != b)
+            raise DataError(p, f"header column {bad + 2} is {header[bad + 1]!r}, expected {expected[bad]!r}", 1)
+        for row in reader:
+            line = reader.line_num
+            if not row or all(not c.strip() for c in row):
+                continue
+            if len(row) != len(header):
+                raise DataError(p, f"expected {len(header)} columns, found {len(row)}", line)
+            try:
+                vals = np.array([float(c) for c in row[1:]], dtype=np.float64)
+            except ValueError:
+                bad = next(c for c in row[1:] if not _is_float(c))
+                raise DataError(p, f"non-numeric value {bad!r}", line) from None
+            pts = check_points(vals.reshape(k, 2), k, str(p), line, path=p)
+            rows.append((line, row[0].strip(), pts))
+    return rows
+
+
+def _is_float(s: str) -> bool:
+    try:
+        float(s)
+        return True
+    except ValueError:
+        return False
+
+
+def write_landmark_csv(path: str | Path, keys: list[str], landmarks: np.ndarray) -> None:
+    """Write (N, K, 2) landmarks as a landmark CSV (atomically)."""
+    from facealign.utils.io import atomic_write_text
+
+    k = landmarks.shape[1]
+    header = "file," + ",".join(f"x{i},y{i}" for i in range(k))
+    lines = [header] + [
+        _csv_field(key) + "," + ",".join(f"{v:.4f}" for v in pts.reshape(-1)) for key, pts in zip(keys, landmarks)
+    ]
+    atomic_write_text(path, "\n".join(lines) + "\n")
+
+
+def _csv_field(s: str) -> str:
+    return '"' + s.replace('"', '""') + '"' if any(c in s for c in ',"\n') else s
+
+
+def read_csv_dataset(path: str | Path, images: str | Path | None = None,
+                     scheme: Scheme | str | None = None) -> LandmarkSet:
+    """A landmark CSV as a data set. Images are looked up in ``images``, else in an ``images/``
+    folder beside the CSV when there is one, else beside the CSV."""
+    p = Path(path)
+    if p.is_dir():
+        p = p / "landmarks.csv"
+    rows = read_landmark_csv(p)
+    if not rows:
+        raise DataError(p, "CSV has a header but no faces")
+    if images is not None:
+        root = Path(images)
+    else:
+        root = p.parent / "images" if (p.parent / "images").is_dir() else p.parent
+    k = rows[0][2].shape[0]
+    sch = get_scheme(scheme) if scheme is not None else scheme_for_points(k)
+    if sch.num_points != k:
+        raise DataError(p, f"CSV has {k} points per face but scheme {sch.name!r} has {sch.num_points}")
+    samples = [Sample(image=resolve_in_root(root, f, p, line), landmarks=pts, key=f, source=f"{p}:{line}",
+                      subsets=("full",)) for line, f, pts in rows]
+    return LandmarkSet(p.stem, sch, samples, root)
+
+
+def read_coco(path: str | Path, images: str | Path | None = None, scheme: Scheme | str | None = None) -> LandmarkSet:
+    """COCO-style keypoint JSON: ``images`` (id, file_name), ``annotations`` (image_id,
+    keypoints as x, y, v triplets, optional bbox x, y, w, h). ``v == 0`` marks a point not
+    visible (its coordinates are still used when finite)."""
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise DataError(p, f"cannot read JSON ({e.strerror})") from None
+    except json.JSONDecodeError as e:
+        raise DataError(p, f"invalid JSON ({e.msg})", e.lineno) from None
+    if not isinstance(data, dict) or "images" not in data or "annotations" not in data:
+        raise DataError(p, "COCO keypoint JSON must have 'images' and 'annotations'")
+    root = Path(images) if images is not None else p.parent
+    try:
+        files = {im["id"]: im["file_name"] for im in data["images"]}
+    except (KeyError, TypeError):
+        raise DataError(p, "every entry of 'images' needs 'id' and 'file_name'") from None
+    samples = []
+    k_first = None
+    for i, ann in enumerate(data["annotations"]):
+        src = f"{p}[annotations][{i}]"
+        if not isinstance(ann, dict) or "keypoints" not in ann or "image_id" not in ann:
+            raise DataError(p, f"annotation {i} needs 'image_id' and 'keypoints'")
+        if ann["image_id"] not in files:
+            raise DataError(p, f"annotation {i} refers to unknown image_id {ann['image_id']!r}")
+        kp = np.asarray(ann["keypoints"], dtype=np.float64)
+        if kp.ndim != 1 or kp.size % 3 != 0:
+            raise DataError(p, f"annotation {i}: keypoints must be a flat list of x, y, v triplets")
+        kp = kp.reshape(-1, 3)
+        k_first = k_first or len(kp)
+        pts = check_points(kp[:, :2], k_first, src, path=p, line=None)
+        box = None
+        if "bbox" in ann:
+            x, y, w, h = (float(v) for v in ann["bbox"])
+            if not (w > 0 and h > 0):
+                raise DataError(p, f"annotation {i}: bbox {ann['bbox']} has zero or negative size")
+            box = np.array([x, y, x + w, y + h], np.float32)
+        fname = files[ann["image_id"]]
+        samples.append(Sample(image=resolve_in_root(root, fname, p), landmarks=pts, key=fname, source=src, box=box,
+                              visible=kp[:, 2] > 0, subsets=("full",)))
+    if not samples:
+        raise DataError(p, "no annotations")
+    sch = get_scheme(scheme) if scheme is not None else scheme_for_points(k_first)
+    if sch.num_points != k_first:
+        raise DataError(p, f"keypoints have {k_first} points but scheme {sch.name!r} has {sch.num_points}")
+    return LandmarkSet(p.stem, sch, samples, root)

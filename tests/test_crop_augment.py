@@ -1,0 +1,109 @@
+import numpy as np
+import pytest
+import torch
+
+from facealign.data.augment import AugmentConfig
+from facealign.data.crop import crop_matrix, invert_affine, transform_points, transform_points_torch, warp_crop
+from facealign.data.dataset import CropDataset
+
+
+@pytest.mark.parametrize("rot,flip,shift", [(0, False, (0, 0)), (17.5, True, (0.03, -0.02)), (-40, False, (0, 0.1))])
+def test_round_trip_below_1e3_px(ytf_val, rot, flip, shift):
+    for s in ytf_val.samples[:50]:
+        m = crop_matrix(s.landmark_box(), 128, 1.25, rot, shift, flip)
+        back = transform_points(transform_points(s.landmarks, m), invert_affine(m))
+        assert np.abs(back - s.landmarks).max() < 1e-3
+
+
+def test_box_centre_maps_to_crop_centre_and_scale():
+    m = crop_matrix(np.array([10.0, 20.0, 110.0, 70.0]), 100, scale=1.25)
+    np.testing.assert_allclose(transform_points(np.array([[60.0, 45.0]]), m), [[49.5, 49.5]])
+    # side = 1.25 * 100 = 125 px -> 100 px
+    np.testing.assert_allclose(np.linalg.det(m[:, :2]), (100 / 125) ** 2)
+
+
+def test_torch_transform_matches_numpy():
+    m = crop_matrix(np.array([0.0, 0, 50, 60]), 64, 1.3, 12.0)
+    pts = np.random.default_rng(0).uniform(0, 60, (7, 2))
+    t = transform_points_torch(torch.tensor(pts)[None], torch.tensor(m)[None])[0].numpy()
+    np.testing.assert_allclose(t, transform_points(pts, m), atol=1e-9)
+
+
+@pytest.mark.parametrize("img_size,box_side", [(200, 100), (2000, 1500)])
+def test_warp_puts_content_where_points_map(img_size, box_side):
+    """A bright blob at a known sub-pixel point lands where the matrix says, also through the
+    anti-aliasing path for large down-scaling."""
+    yy, xx = np.mgrid[0:img_size, 0:img_size]
+    p = np.array([img_size * 0.43 + 0.3, img_size * 0.57 - 0.2])
+    sigma = img_size / 60
+    blob = np.exp(-((xx - p[0]) ** 2 + (yy - p[1]) ** 2) / (2 * sigma ** 2))
+    img = np.repeat((blob * 255).astype(np.uint8)[:, :, None], 3, axis=2)
+    c = (img_size - box_side) / 2
+    m = crop_matrix(np.array([c, c, c + box_side, c + box_side]), 128, 1.25, 10.0)
+    crop = warp_crop(img, m, 128)[..., 0].astype(float)
+    ys, xs = np.mgrid[0:128, 0:128]
+    w = crop * (crop > 30)
+    centroid = np.array([(xs * w).sum(), (ys * w).sum()]) / w.sum()
+    np.testing.assert_allclose(centroid, transform_points(p[None], m)[0], atol=0.1)
+
+
+def test_crop_handles_box_partly_outside(ytf_val):
+    s = ytf_val[0]
+    img = s.load_image()
+    h, w = img.shape[:2]
+    m = crop_matrix(np.array([-50.0, -50, w * 0.5, h * 0.5]), 64)
+    crop = warp_crop(img, m, 64)
+    assert crop.shape == (64, 64, 3) and crop[0, 0].sum() == 0 and crop[-5, -5].sum() > 0
+
+
+def test_crop_rejects_degenerate_box():
+    with pytest.raises(ValueError, match="zero, negative"):
+        crop_matrix(np.array([5.0, 5, 5, 10]), 64)
+
+
+def test_dataset_is_seeded_and_worker_independent(ytf_val):
+    ds = CropDataset(ytf_val, 96, augment=AugmentConfig(), seed=3)
+    a = [ds[i] for i in (0, 5, 9)]
+    b = [ds[i] for i in (9, 5, 0)][::-1]
+    for x, y in zip(a, b):
+        assert torch.equal(x["image"], y["image"]) and torch.equal(x["landmarks"], y["landmarks"])
+    ds.set_epoch(1)
+    assert not torch.equal(ds[0]["image"], a[0]["image"])
+
+
+def test_augmented_flip_keeps_labels_on_content(ytf_val):
+    """With a flip, the crop is mirrored and labels permuted: subject-right eye corner (36) must
+    still be left of subject-left (45) in the crop, and the pixel content near each landmark must
+    be the mirror of the unflipped crop's."""
+    cfg = AugmentConfig(scale=(1, 1), rotation=0, translate=0, flip=1.0, color=0, gamma=0, blur=0, noise=0,
+                        grayscale=0, occlusion=0)
+    flipped = CropDataset(ytf_val, 96, augment=cfg)
+    plain = CropDataset(ytf_val, 96)
+    for i in range(10):
+        f, p = flipped[i], plain[i]
+        assert f["landmarks"][36, 0] < f["landmarks"][45, 0]
+        diff = np.abs(f["image"].numpy().astype(int) - p["image"].numpy()[:, :, ::-1].astype(int))
+        assert diff.max() <= 1  # bilinear rounding only
+        perm = list(ytf_val.scheme.flip_perm)
+        expect = p["landmarks"].numpy()[perm]
+        expect[:, 0] = 95 - expect[:, 0]
+        np.testing.assert_allclose(f["landmarks"].numpy(), expect, atol=1e-4)
+
+
+def test_dataset_item_layout_and_inverse(ytf_val):
+    item = CropDataset(ytf_val, 128, augment=AugmentConfig(), seed=0)[4]
+    assert item["image"].dtype == torch.uint8 and item["image"].shape == (3, 128, 128)
+    assert item["landmarks"].shape == (68, 2) and item["matrix"].shape == (2, 3)
+    m = item["matrix"].double().numpy()
+    back = transform_points(item["landmarks"].double().numpy(), invert_affine(m))
+    if not np.allclose(back, ytf_val[4].landmarks, atol=1e-2):
+        # a flipped item has permuted labels
+        back = back[list(ytf_val.scheme.flip_perm)]
+    np.testing.assert_allclose(back, ytf_val[4].landmarks, atol=1e-2)
+
+
+def test_dataset_box_dataset_requires_box(ytf_val):
+    from facealign.errors import DataError
+
+    with pytest.raises(DataError, match="no box"):
+        CropDataset(ytf_val, 64, box="dataset")[0]
