@@ -32,3 +32,33 @@ def ytf_train():
     from facealign.data import load_dataset
 
     return load_dataset(f"csv:{YTF / 'train' / 'landmarks.csv'}")
+
+
+def subset_csv(tmp_path, split: str, n: int, name: str | None = None) -> str:
+    """A landmark CSV of the first ``n`` faces of a YTF-68 split (images stay in place)."""
+    from facealign.data import load_dataset, write_landmark_csv
+
+    ds = load_dataset(f"csv:{YTF / split / 'landmarks.csv'}")
+    out = tmp_path / (name or f"{split}{n}.csv")
+    write_landmark_csv(out, [s.key for s in ds.samples[:n]], ds.landmarks()[:n])
+    return str(out)
+
+
+def tiny_config(tmp_path, out: str = "run", **over):
+    """A training config dict that runs in seconds: 64 px, 24 training faces, 16 val faces."""
+    cfg = {
+        "data": {"train": f"csv:{subset_csv(tmp_path, 'train', 24)}", "images": str(YTF / "train" / "images"),
+                 "val": f"csv:{subset_csv(tmp_path, 'val', 16)}", "val_images": str(YTF / "val" / "images")},
+        "model": {"backbone": "mobilenetv2_100", "input_size": 64},
+        "loss": {"name": "acr"},
+        "optim": {"lr": 0.001, "schedule": "cosine"},
+        "epochs": 3, "batch_size": 8, "workers": 0, "threads": 1, "seed": 1, "out_dir": str(tmp_path / out),
+        "log_every": 0,
+    }
+    for k, v in over.items():
+        cur = cfg
+        parts = k.split(".")
+        for p in parts[:-1]:
+            cur = cur.setdefault(p, {})
+        cur[parts[-1]] = v
+    return cfg

@@ -15,6 +15,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_data_args(p, required=True)
     p.add_argument("--predictions", action="append", default=[], metavar="CSV",
                    help="predictions in the landmark CSV layout (file,x0,y0,...); repeat to compare methods")
+    p.add_argument("--model", action="append", default=[], metavar="MODEL",
+                   help="model file (.safetensors) to run on the data set; repeat to compare")
+    p.add_argument("--box", choices=["landmarks", "dataset"],
+                   help="crop box: landmarks (P1) or the data set's boxes (P2); default: the model's training box")
+    p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--normalizer", default="inter_ocular", choices=NORMALIZERS)
     p.add_argument("--threshold", type=float, default=0.1, help="failure threshold and AUC limit (default 0.10)")
     p.add_argument("--json", action="store_true", help="print exactly one JSON object")
@@ -25,8 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from facealign.evaluation import evaluate_landmarks, match_predictions
 
-    if not args.predictions:
-        raise SystemExit("facealign evaluate: give --predictions CSV")
+    if not args.predictions and not args.model:
+        raise SystemExit("facealign evaluate: give --model MODEL or --predictions CSV")
     if not 0 < args.threshold <= 1:
         raise SystemExit("facealign evaluate: --threshold must be in (0, 1]")
     data = load_data_from_args(args)
@@ -34,6 +39,9 @@ def run(args: argparse.Namespace) -> int:
     for path in args.predictions:
         pred = match_predictions(data, path)
         results.append(evaluate_landmarks(data, pred, args.normalizer, args.threshold, name=Path(path).stem))
+    for spec in args.model:
+        pred = run_model(spec, data, args)
+        results.append(evaluate_landmarks(data, pred, args.normalizer, args.threshold, name=Path(spec).stem))
     if args.plot:
         from facealign.metrics import plot_ced
 
@@ -48,6 +56,22 @@ def run(args: argparse.Namespace) -> int:
     if args.plot:
         console().print(f"CED plot written to {args.plot}")
     return 0
+
+
+def run_model(spec: str, data, args: argparse.Namespace):
+    from facealign.cli.common import progress_bar
+    from facealign.errors import FaceAlignError
+    from facealign.models import load_model
+    from facealign.predict import predict_dataset
+
+    model = load_model(spec)
+    if model.scheme.num_points != data.scheme.num_points:
+        raise FaceAlignError(f"{spec}: model predicts {model.scheme.num_points} points ({model.scheme.name}), "
+                             f"but {args.data} has {data.scheme.num_points} ({data.scheme.name})")
+    with progress_bar(f"evaluating {Path(spec).name}", len(data), quiet=args.json) as advance:
+        pred, _ = predict_dataset(model, data, box=args.box, batch_size=args.batch_size,
+                                  progress=lambda k: [advance() for _ in range(k)])
+    return pred
 
 
 def print_results(results, dataset: str) -> None:

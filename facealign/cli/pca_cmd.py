@@ -1,0 +1,41 @@
+"""``facealign pca``: the shape model behind the ACR loss's Smooth-Faces."""
+
+from __future__ import annotations
+
+import argparse
+
+from facealign.cli.common import add_data_args, console, load_data_from_args
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("pca", help="fit the PCA shape model (Smooth-Face) of a training set")
+    add_data_args(p, required=True)
+    p.add_argument("--variance", type=float, nargs="+", default=[80, 85, 90, 95],
+                   help="variance percentages to report/keep (default 80 85 90 95)")
+    p.add_argument("--out", required=True, help="output .npz")
+    p.add_argument("--size", type=int, default=128, help="crop size the shapes are normalised in")
+    p.add_argument("--scale", type=float, default=1.25, help="crop box enlargement")
+    p.add_argument("--box", default="landmarks", choices=["landmarks", "dataset"])
+    p.add_argument("--no-flips", action="store_true", help="do not add mirrored shapes")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    from facealign.shape import fit_shape_pca
+    from facealign.train.objective import training_shapes
+
+    data = load_data_from_args(args)
+    shapes = training_shapes(data, args.size, args.box, args.scale, with_flips=not args.no_flips)
+    pca = fit_shape_pca(shapes)
+    pca.save(args.out, tuple(args.variance), {"data": args.data, "size": args.size, "scale": args.scale,
+                                               "box": args.box, "flips": not args.no_flips, "shapes": len(shapes)})
+    t = Table(title=f"shape PCA of {len(shapes)} shapes ({data.scheme.num_points} points)")
+    t.add_column("variance kept %", justify="right")
+    t.add_column("components", justify="right")
+    for v in args.variance:
+        t.add_row(f"{v:g}", str(pca.n_components(v)))
+    console().print(t)
+    console().print(f"wrote {args.out}")
+    return 0

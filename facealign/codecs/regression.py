@@ -1,0 +1,47 @@
+"""Coordinate regression codec (the ACR head): points in crop pixels <-> normalised vector.
+
+ACR normalisation (docs/methods.md 1.2): x~ = (c - x) / S with the crop centre c; note the sign
+inversion. In facealign's pixel convention (centres at integers) the crop centre is (S - 1) / 2,
+so a mirrored crop negates x~ exactly (the paper's c = S / 2 puts centres at +0.5).
+Vectors are interleaved (x0, y0, x1, y1, ...).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+
+def encode_regression(points: torch.Tensor, size: int) -> torch.Tensor:
+    """(B, K, 2) crop pixels -> (B, 2K) normalised targets."""
+    c = (size - 1) / 2.0
+    return ((c - points) / size).reshape(points.shape[0], -1)
+
+
+def decode_regression(output: torch.Tensor, size: int) -> torch.Tensor:
+    """(B, 2K) network output -> (B, K, 2) crop pixels (exact inverse of :func:`encode_regression`)."""
+    c = (size - 1) / 2.0
+    return c - output.reshape(output.shape[0], -1, 2) * size
+
+
+@dataclass
+class RegressionCodec:
+    """Codec of a coordinate-regression head.
+
+    ``decode`` returns (points (B, K, 2) in crop pixels, scores (B, K)); regression has no
+    per-point confidence, so scores are 1.
+    """
+
+    size: int
+    kind: str = "regression"
+
+    def encode(self, points: torch.Tensor) -> torch.Tensor:
+        return encode_regression(points, self.size)
+
+    def decode(self, output: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        pts = decode_regression(output, self.size)
+        return pts, torch.ones(pts.shape[:2], dtype=pts.dtype, device=pts.device)
+
+    def output_channels(self, num_points: int) -> int:
+        return 2 * num_points

