@@ -96,3 +96,21 @@ def match_predictions(data: LandmarkSet, csv_path: str | Path) -> np.ndarray:
 
         warnings.warn(f"{p}: {extra} prediction row(s) match no face of {data.name} and were ignored", stacklevel=2)
     return out
+
+
+def mean_shape_predictions(train: LandmarkSet, data: LandmarkSet, box: str = "landmarks", size: int = 128,
+                           scale: float = 1.25) -> np.ndarray:
+    """The mean training shape placed in each face's crop: the floor any model must beat.
+
+    The mean is taken in crop coordinates (so it adapts to each face's box) and mapped back.
+
+    Returns:
+        (N, K, 2) predictions for ``data`` in image pixels.
+    """
+    from facealign.data.crop import crop_matrix, invert_affine, transform_points
+    from facealign.data.dataset import face_box
+
+    mean = np.mean([transform_points(s.landmarks, crop_matrix(face_box(s, box), size, scale)) for s in train.samples],
+                   axis=0)
+    return np.stack([transform_points(mean, invert_affine(crop_matrix(face_box(s, box), size, scale)))
+                     for s in data.samples]).astype(np.float32)

@@ -23,6 +23,26 @@ FORMAT_VERSION = 1
 
 
 @dataclass
+class HeatmapConfig:
+    """Heatmap-head settings (ignored by the regression head).
+
+    Attributes:
+        stride: Output stride s (heatmap side = input_size / s).
+        target: ``rr`` (randomized rounding, one-hot) or ``gaussian`` (classic baseline).
+        decoder: ``topk`` (softmax over the k best logits), ``argmax`` or ``soft_argmax``.
+        topk: k. sigma: Gaussian target width in heatmap cells.
+        two_class: Decode channel 1 - channel 0 (for the per-pixel two-class loss R2).
+    """
+
+    stride: int = 4
+    target: str = "rr"
+    decoder: str = "topk"
+    topk: int = 9
+    sigma: float = 1.0
+    two_class: bool = False
+
+
+@dataclass
 class ModelConfig:
     """Everything needed to rebuild a model and use it on an image.
 
@@ -36,6 +56,8 @@ class ModelConfig:
         mean, std: Per-channel normalisation of [0, 1] RGB input.
         dropout: Dropout before the regression layer.
         he_uniform: He-uniform init of the regression layer (the paper's EfficientNet heads).
+        heatmap: Heatmap-head settings.
+        flip_test: Average with the prediction on the mirrored crop (test-time augmentation).
     """
 
     scheme: str | dict = "300w"
@@ -48,6 +70,8 @@ class ModelConfig:
     std: tuple[float, float, float] = (1.0, 1.0, 1.0)
     dropout: float = 0.1
     he_uniform: bool = False
+    heatmap: HeatmapConfig = field(default_factory=HeatmapConfig)
+    flip_test: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     def get_scheme(self) -> Scheme:
@@ -56,6 +80,8 @@ class ModelConfig:
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         d["mean"], d["std"] = list(self.mean), list(self.std)
+        if self.head != "heatmap":
+            d.pop("heatmap")
         return d
 
     @classmethod
@@ -101,9 +127,23 @@ class LandmarkModel(nn.Module):
         return self.head(self.backbone(self.normalize(images)))
 
     @torch.no_grad()
-    def predict(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(B, 3, S, S) crops -> (points (B, K, 2) in crop pixels, scores (B, K))."""
-        return self.codec.decode(self(images))
+    def predict(self, images: torch.Tensor, flip: bool | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, 3, S, S) crops -> (points (B, K, 2) in crop pixels, scores (B, K)).
+
+        Args:
+            flip: Also run the mirrored crops, map their points back (x -> S - 1 - x, labels
+                permuted with the scheme) and average; default ``config.flip_test``.
+        """
+        flip = self.config.flip_test if flip is None else flip
+        if not flip:
+            return self.codec.decode(self(images))
+        both = torch.cat([images, images.flip(3)], dim=0)
+        pts, scores = self.codec.decode(self(both))
+        b = images.shape[0]
+        perm = list(self.scheme.flip_perm)
+        fp, fs = pts[b:, perm].clone(), scores[b:, perm]
+        fp[..., 0] = self.config.input_size - 1 - fp[..., 0]
+        return (pts[:b] + fp) / 2, (scores[:b] + fs) / 2
 
 
 def create_model(backbone: str = "mobilenetv2_100", head: str = "regression", scheme: str | dict = "300w",

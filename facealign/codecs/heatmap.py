@@ -1,0 +1,162 @@
+"""Heatmap codecs: randomized-rounding and Gaussian targets, top-k / argmax / soft-argmax decoding.
+
+Pixel convention (one for encoder and decoder, as in H3R): a point at input-crop pixel x lies at
+heatmap coordinate u = x / s (s = stride), and heatmap cell j decodes to input pixel s * j. No
+half-pixel offset; the network learns whatever offset its receptive fields have.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+TARGETS = ("rr", "gaussian")
+DECODERS = ("topk", "argmax", "soft_argmax")
+
+
+def heatmap_coords(points: torch.Tensor, stride: int) -> torch.Tensor:
+    """(B, K, 2) input pixels -> heatmap coordinates u = x / s."""
+    return points / stride
+
+
+def rr_encode(points: torch.Tensor, stride: int, hw: tuple[int, int],
+              generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Randomized rounding: each axis of u rounds up with probability equal to its fractional part,
+    independently; a fresh draw on every call (never cache the result).
+
+    Args:
+        points: (B, K, 2) input-crop pixels.
+        hw: Heatmap (H, W).
+
+    Returns:
+        (index (B, K) long, flat index row * W + col of the target cell, clamped to the map;
+        inside (B, K) bool, False for points outside the map's extent [0, W-1] x [0, H-1], which the
+        loss should ignore).
+    """
+    h, w = hw
+    u = heatmap_coords(points, stride)
+    base = torch.floor(u)
+    frac = u - base
+    draw = torch.rand(frac.shape, generator=generator, dtype=frac.dtype, device=frac.device)
+    q = base + (draw < frac).to(u.dtype)
+    inside = (u[..., 0] >= 0) & (u[..., 0] <= w - 1) & (u[..., 1] >= 0) & (u[..., 1] <= h - 1)
+    col = q[..., 0].clamp(0, w - 1).long()
+    row = q[..., 1].clamp(0, h - 1).long()
+    return row * w + col, inside
+
+
+def bilinear_map(points: torch.Tensor, stride: int, hw: tuple[int, int]) -> torch.Tensor:
+    """The expectation of the randomized-rounding one-hot target: bilinear weights on the four
+    neighbours of u. (B, K, 2) -> (B, K, H, W)."""
+    h, w = hw
+    u = heatmap_coords(points, stride)
+    out = torch.zeros(*u.shape[:2], h * w, dtype=u.dtype, device=u.device)
+    base = torch.floor(u)
+    frac = u - base
+    for ax in (0, 1):
+        for ay in (0, 1):
+            wgt = (frac[..., 0] if ax else 1 - frac[..., 0]) * (frac[..., 1] if ay else 1 - frac[..., 1])
+            c = (base[..., 0] + ax).clamp(0, w - 1).long()
+            r = (base[..., 1] + ay).clamp(0, h - 1).long()
+            out.scatter_add_(2, (r * w + c)[..., None], wgt[..., None])
+    return out.view(*u.shape[:2], h, w)
+
+
+def gaussian_encode(points: torch.Tensor, stride: int, hw: tuple[int, int], sigma: float = 1.0) -> torch.Tensor:
+    """Classic target: a Gaussian (peak 1) centred on the *rounded* heatmap cell of u, as in the
+    usual HRNet-style pipelines; the rounding is the quantisation the paper removes.
+    (B, K, 2) -> (B, K, H, W)."""
+    h, w = hw
+    q = torch.round(heatmap_coords(points, stride))
+    ys = torch.arange(h, dtype=points.dtype, device=points.device).view(1, 1, h, 1)
+    xs = torch.arange(w, dtype=points.dtype, device=points.device).view(1, 1, 1, w)
+    d2 = (xs - q[..., 0, None, None]) ** 2 + (ys - q[..., 1, None, None]) ** 2
+    return torch.exp(-d2 / (2 * sigma * sigma))
+
+
+def _grid(h: int, w: int, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    idx = torch.arange(h * w, device=like.device)
+    return (idx % w).to(like.dtype), torch.div(idx, w, rounding_mode="floor").to(like.dtype)
+
+
+def decode_topk(logits: torch.Tensor, stride: int, k: int = 9) -> tuple[torch.Tensor, torch.Tensor]:
+    """Softmax over the k largest logits of each map, weighted mean of their cells (H3R's decoder).
+
+    Args:
+        logits: (B, K, H, W) foreground logits.
+
+    Returns:
+        (points (B, K, 2) in input pixels, scores (B, K): the probability mass of the top-k cells
+        under a softmax over the whole map).
+    """
+    b, kp, h, w = logits.shape
+    flat = logits.reshape(b, kp, h * w)
+    vals, idx = flat.topk(min(k, h * w), dim=-1)
+    wts = torch.softmax(vals, dim=-1)
+    cols, rows = (idx % w).to(wts.dtype), torch.div(idx, w, rounding_mode="floor").to(wts.dtype)
+    pts = torch.stack([(wts * cols).sum(-1), (wts * rows).sum(-1)], dim=-1) * stride
+    score = torch.exp(torch.logsumexp(vals, -1) - torch.logsumexp(flat, -1))
+    return pts, score
+
+
+def decode_argmax(heatmaps: torch.Tensor, stride: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Integer peak of each map. Scores: the peak value clipped to [0, 1] (Gaussian targets peak at 1)."""
+    b, kp, h, w = heatmaps.shape
+    val, idx = heatmaps.reshape(b, kp, h * w).max(dim=-1)
+    pts = torch.stack([(idx % w), torch.div(idx, w, rounding_mode="floor")], dim=-1).to(heatmaps.dtype) * stride
+    return pts, val.clamp(0, 1)
+
+
+def decode_soft_argmax(logits: torch.Tensor, stride: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Expectation under a softmax over the whole map. Scores: the peak probability."""
+    b, kp, h, w = logits.shape
+    p = torch.softmax(logits.reshape(b, kp, h * w), dim=-1)
+    cols, rows = _grid(h, w, p)
+    pts = torch.stack([(p * cols).sum(-1), (p * rows).sum(-1)], dim=-1) * stride
+    return pts, p.max(-1).values
+
+
+@dataclass
+class HeatmapCodec:
+    """Codec of a heatmap head whose output is (B, 2, K, H, W) (channel 1 = foreground logits).
+
+    Attributes:
+        size: Input crop side S. stride: s (4, 8, 16). target: ``rr`` or ``gaussian``.
+        decoder: ``topk`` (default for rr), ``argmax`` (classic), ``soft_argmax``.
+        topk: k of the top-k decoder. sigma: Gaussian target width in heatmap cells.
+        two_class: Decode the logit difference (channel 1 - channel 0), for the R2 loss.
+    """
+
+    size: int
+    stride: int = 4
+    target: str = "rr"
+    decoder: str = "topk"
+    topk: int = 9
+    sigma: float = 1.0
+    two_class: bool = False
+    kind: str = "heatmap"
+
+    def __post_init__(self) -> None:
+        if self.size % self.stride:
+            raise ValueError(f"input size {self.size} is not a multiple of the heatmap stride {self.stride}")
+        if self.target not in TARGETS:
+            raise ValueError(f"unknown heatmap target {self.target!r}; choose one of {list(TARGETS)}")
+        if self.decoder not in DECODERS:
+            raise ValueError(f"unknown decoder {self.decoder!r}; choose one of {list(DECODERS)}")
+
+    @property
+    def hw(self) -> tuple[int, int]:
+        return self.size // self.stride, self.size // self.stride
+
+    def foreground(self, output: torch.Tensor) -> torch.Tensor:
+        """(B, 2, K, H, W) head output -> (B, K, H, W) maps to decode."""
+        return output[:, 1] - output[:, 0] if self.two_class else output[:, 1]
+
+    def decode(self, output: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        fg = self.foreground(output)
+        if self.decoder == "topk":
+            return decode_topk(fg, self.stride, self.topk)
+        if self.decoder == "argmax":
+            return decode_argmax(fg, self.stride)
+        return decode_soft_argmax(fg, self.stride)
