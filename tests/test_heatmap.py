@@ -125,3 +125,17 @@ def test_flip_tta_is_mirror_consistent():
         mirrored = q[:, perm].clone()
         mirrored[..., 0] = 63 - mirrored[..., 0]
         torch.testing.assert_close(mirrored, p, atol=1e-4, rtol=0)
+
+
+def test_heatmap_training_runs_and_checks_loss_target(tmp_path):
+    from conftest import tiny_config
+    from facealign.errors import ConfigError
+    from facealign.train import train
+    from facealign.train.config import config_from_dict
+
+    cfg = tiny_config(tmp_path, epochs=1, **{"model.head": "heatmap", "loss.name": "rr_ce"})
+    res = train(config_from_dict(cfg), verbose=False)
+    assert res.history[0]["train_loss"] > 0 and "val_nme" in res.history[0]
+    bad = tiny_config(tmp_path, "bad", epochs=1, **{"model.head": "heatmap", "loss.name": "gaussian_mse"})
+    with pytest.raises(ConfigError, match="needs model.heatmap.target 'gaussian'"):
+        train(config_from_dict(bad), verbose=False)

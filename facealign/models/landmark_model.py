@@ -189,7 +189,7 @@ def read_model_file(path: str | Path) -> tuple[ModelConfig, dict[str, torch.Tens
     return cfg, state, info
 
 
-def load_model(path: str | Path) -> LandmarkModel:
+def load_model_file(path: str | Path) -> LandmarkModel:
     """Load a model file written by :func:`save_model` (safetensors: no code is executed)."""
     cfg, state, info = read_model_file(path)
     model = LandmarkModel(cfg)

@@ -1,0 +1,190 @@
+"""``facealign predict``: landmarks on images, folders and videos."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from facealign.cli.common import console, progress_bar
+from facealign.data.images import IMAGE_EXTENSIONS
+from facealign.errors import DataError, FaceAlignError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("predict", help="detect faces and place landmarks on images, folders or videos")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="image files, folders, video files or a camera index")
+    p.add_argument("--model", default="default", help="model name (see 'facealign models'), file or URL#sha256=...")
+    p.add_argument("--detector", default="auto", help="auto, dlib, cascade or full (the image is the face)")
+    p.add_argument("--boxes", help="face boxes instead of detection: JSON {image: [[x1,y1,x2,y2],...]} or CSV file,x1,y1,x2,y2")
+    p.add_argument("--out", help="output folder (default: JSON Lines on standard output)")
+    p.add_argument("--format", default="json", choices=["json", "csv", "pts"],
+                   help="json: one file per image; csv: one landmarks.csv for all; pts: one .pts per face")
+    p.add_argument("--overlay", action="store_true", help="also write a PNG (or MP4 for videos) with the landmarks drawn")
+    p.add_argument("--recursive", action="store_true", help="descend into sub-folders")
+    p.add_argument("--skip-existing", action="store_true", help="skip images whose output already exists")
+    p.add_argument("--refine", type=int, default=1, help="re-crop passes around the predicted landmarks (default 1)")
+    p.add_argument("--flip", action="store_true", help="flip test-time augmentation")
+    p.add_argument("--batch", type=int, default=16, help="images per batch (all their faces share forward passes)")
+    p.add_argument("--smooth", action="store_true", help="videos: One-Euro smoothing of landmark tracks")
+    p.add_argument("--detect-every", type=int, default=10, help="videos: run the detector every N frames (default 10)")
+    p.add_argument("--max-frames", type=int, help="videos: stop after N frames")
+    p.add_argument("--threads", type=int, help="torch threads")
+    p.set_defaults(func=run)
+
+
+def collect(paths: list[str], recursive: bool) -> tuple[list[tuple[Path, Path]], list[str]]:
+    """(image path, path relative to its input root) pairs and video sources."""
+    from facealign.predict.video import VIDEO_EXTENSIONS
+
+    images, videos = [], []
+    for raw in paths:
+        p = Path(raw)
+        if raw.isdigit() and not p.exists():
+            videos.append(raw)
+        elif p.is_dir():
+            files = sorted(p.rglob("*") if recursive else p.iterdir())
+            found = [f for f in files if f.is_file() and f.suffix.lower() in IMAGE_EXTENSIONS]
+            vids = [f for f in files if f.is_file() and f.suffix.lower() in VIDEO_EXTENSIONS]
+            if not found and not vids:
+                raise DataError(p, "folder has no images" + ("" if recursive else " (use --recursive for sub-folders)"))
+            images += [(f, f.relative_to(p)) for f in found]
+            videos += [str(v) for v in vids]
+        elif p.is_file():
+            if p.suffix.lower() in VIDEO_EXTENSIONS:
+                videos.append(str(p))
+            else:
+                images.append((p, Path(p.name)))
+        else:
+            raise DataError(p, "no such file or folder")
+    return images, videos
+
+
+def outputs_for(out: Path, rel: Path, fmt: str) -> Path:
+    return out / (rel.with_suffix(".json") if fmt == "json" else rel.with_suffix(".png"))
+
+
+def run(args: argparse.Namespace) -> int:
+    from facealign.predict.aligner import FaceAligner
+
+    images, videos = collect(args.paths, args.recursive)
+    aligner = FaceAligner(args.model, args.boxes or args.detector, refine=args.refine, flip=args.flip or None,
+                          threads=args.threads)
+    out = Path(args.out) if args.out else None
+    stats = {"images": 0, "faces": 0, "no_face": 0, "skipped": 0, "failed": 0}
+    t0 = time.perf_counter()
+    csv_rows: list[tuple[str, np.ndarray]] = []
+    interrupted = False
+    todo = images
+    if args.skip_existing and out is not None and args.format == "json":
+        todo = [(f, r) for f, r in images if not outputs_for(out, r, "json").is_file()]
+        stats["skipped"] = len(images) - len(todo)
+    try:
+        with progress_bar("predicting", len(todo)) as advance:
+            for s in range(0, len(todo), max(1, args.batch)):
+                chunk = todo[s:s + args.batch]
+                results = _predict_chunk(aligner, chunk, stats)
+                for (f, rel), res in zip(chunk, results):
+                    if res is None:
+                        continue
+                    stats["images"] += 1
+                    stats["faces"] += len(res)
+                    stats["no_face"] += len(res) == 0
+                    _write_image_outputs(args, out, f, rel, res, csv_rows)
+                    advance()
+    except KeyboardInterrupt:
+        interrupted = True
+    if args.format == "csv" and out is not None and csv_rows:
+        from facealign.data.readers.tabular import write_landmark_csv
+
+        write_landmark_csv(out / "landmarks.csv", [k for k, _ in csv_rows], np.stack([v for _, v in csv_rows]))
+    elapsed = time.perf_counter() - t0
+    for v in ([] if interrupted else videos):
+        interrupted = _run_video(aligner, v, out, args) or interrupted
+    _summary(stats, elapsed, images, videos, out)
+    if interrupted:
+        print("facealign: interrupted; outputs of finished images are complete", file=sys.stderr)
+        return 130
+    return 0 if stats["failed"] == 0 else 1
+
+
+def _predict_chunk(aligner, chunk, stats):
+    """Predict a batch of images; an unreadable image is reported and skipped, not fatal."""
+    try:
+        return aligner.predict([f for f, _ in chunk])
+    except DataError:
+        out = []
+        for f, _ in chunk:
+            try:
+                out.append(aligner.predict(f))
+            except DataError as e:
+                print(f"facealign: skipped: {e}", file=sys.stderr)
+                stats["failed"] += 1
+                out.append(None)
+        return out
+
+
+def _write_image_outputs(args, out: Path | None, f: Path, rel: Path, res, csv_rows) -> None:
+    from facealign.predict.draw import draw_result, write_png
+    from facealign.utils.io import atomic_write_text
+
+    if out is None:
+        print(json.dumps(res.to_json()))
+    elif args.format == "json":
+        atomic_write_text(outputs_for(out, rel, "json"), json.dumps(res.to_json()) + "\n")
+    elif args.format == "pts":
+        from facealign.data.readers.pts import write_pts
+        from facealign.utils.io import atomic_write
+
+        for i, lm in enumerate(res.landmarks):
+            dest = out / rel.with_name(f"{rel.stem}_{i}.pts")
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(dest, lambda t, lm=lm: write_pts(t, lm))
+    if args.format == "csv":
+        csv_rows += [(str(rel), lm) for lm in res.landmarks]
+    if args.overlay and out is not None:
+        from facealign.data.images import read_image
+
+        write_png(out / rel.with_name(rel.stem + "_overlay.png"), draw_result(read_image(f), res))
+
+
+def _run_video(aligner, source: str, out: Path | None, args) -> bool:
+    from facealign.predict.video import process_video
+
+    if out is None:
+        raise FaceAlignError(f"{source}: videos need --out (JSON Lines and the annotated MP4 go there)")
+    stem = f"camera{source}" if source.isdigit() else Path(source).stem
+    with progress_bar(f"video {stem}", 0) as advance:
+        summ = process_video(aligner, source, out / f"{stem}.jsonl", out / f"{stem}_overlay.mp4" if args.overlay else None,
+                             smooth=args.smooth, detect_every=args.detect_every, max_frames=args.max_frames,
+                             progress=lambda i, n: advance())
+    console(stderr=True).print(f"video {source}: {summ.frames} frames at {summ.fps:.1f} fps, {summ.faces} faces, "
+                               f"{summ.frames_without_face} frames without a face, detector ran {summ.detector_runs} "
+                               f"times -> {summ.jsonl}" + (f", {summ.video}" if summ.video else ""))
+    return summ.interrupted
+
+
+def _summary(stats, elapsed, images, videos, out) -> None:
+    from rich.table import Table
+
+    t = Table(title="facealign predict")
+    t.add_column("item")
+    t.add_column("value", justify="right")
+    t.add_row("images processed", str(stats["images"]))
+    if stats["skipped"]:
+        t.add_row("skipped (output exists)", str(stats["skipped"]))
+    if stats["failed"]:
+        t.add_row("unreadable images", str(stats["failed"]))
+    t.add_row("faces found", str(stats["faces"]))
+    t.add_row("images without a face", str(stats["no_face"]))
+    if stats["images"]:
+        t.add_row("time per image", f"{elapsed / stats['images'] * 1000:.1f} ms")
+    if videos:
+        t.add_row("videos", str(len(videos)))
+    if out is not None:
+        t.add_row("output", str(out))
+    console(stderr=out is None).print(t)

@@ -1,0 +1,159 @@
+"""Face detectors that run offline after ``pip install``: OpenCV's bundled Haar cascade, dlib's
+HOG detector (optional extra ``dlib-bin``), the whole image, and boxes given by the user."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from facealign.detect.base import Detections
+from facealign.errors import DataError, FaceAlignError
+
+# Detection runs on a copy whose longer side is at most this (detectors scale to their window
+# sizes anyway); boxes are mapped back to the full image.
+DETECT_MAX_SIDE = 800
+
+
+def _shrink(image: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
+    h, w = image.shape[:2]
+    f = min(1.0, max_side / max(h, w))
+    if f < 1.0:
+        image = cv2.resize(image, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
+    return image, f
+
+
+class CascadeDetector:
+    """OpenCV's frontal-face Haar cascade (``haarcascade_frontalface_default.xml``, shipped with
+    opencv-python-headless 4.x). Scores are the cascade's level weights."""
+
+    name = "cascade"
+
+    def __init__(self, min_size: int = 20, scale_factor: float = 1.1, min_neighbors: int = 4,
+                 cascade_file: str | Path | None = None):
+        path = Path(cascade_file) if cascade_file else Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml"
+        if not path.is_file():
+            raise FaceAlignError(f"{path}: OpenCV's face cascade is not installed (OpenCV 5 wheels no longer ship "
+                                 "it); install opencv-python-headless<5 or pass cascade_file")
+        self._cascade = cv2.CascadeClassifier(str(path))
+        if self._cascade.empty():
+            raise FaceAlignError(f"{path}: not a valid OpenCV cascade")
+        self.min_size, self.scale_factor, self.min_neighbors = min_size, scale_factor, min_neighbors
+
+    def detect(self, image: np.ndarray) -> Detections:
+        small, f = _shrink(image, DETECT_MAX_SIDE)
+        grey = cv2.equalizeHist(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY))
+        ms = max(8, int(self.min_size * f))
+        rects, _, weights = self._cascade.detectMultiScale3(grey, self.scale_factor, self.min_neighbors,
+                                                            minSize=(ms, ms), outputRejectLevels=True)
+        if len(rects) == 0:
+            return Detections.empty()
+        r = np.asarray(rects, np.float32) / f
+        boxes = np.stack([r[:, 0], r[:, 1], r[:, 0] + r[:, 2], r[:, 1] + r[:, 3]], axis=1)
+        return Detections(boxes, np.asarray(weights, np.float32).reshape(-1)).sorted()
+
+
+class DlibHOGDetector:
+    """dlib's HOG + linear SVM frontal face detector (``pip install facealign[dlib]``)."""
+
+    name = "dlib"
+
+    def __init__(self, upsample: int | None = None, threshold: float = 0.0):
+        try:
+            import dlib
+        except ImportError:
+            raise FaceAlignError("the dlib detector needs the dlib-bin package: pip install 'facealign[dlib]'") from None
+        self._det = dlib.get_frontal_face_detector()
+        self.upsample, self.threshold = upsample, threshold
+
+    def detect(self, image: np.ndarray) -> Detections:
+        small, f = _shrink(image, DETECT_MAX_SIDE)
+        # dlib's window is 80 px: up-sample small images once so 40 px faces are found
+        up = self.upsample if self.upsample is not None else (1 if max(small.shape[:2]) < 400 else 0)
+        rects, scores, _ = self._det.run(np.ascontiguousarray(small), up, self.threshold)
+        if not rects:
+            return Detections.empty()
+        boxes = np.array([[r.left(), r.top(), r.right() + 1, r.bottom() + 1] for r in rects], np.float32) / f
+        return Detections(boxes, np.asarray(scores, np.float32)).sorted()
+
+
+class FullImageDetector:
+    """The image is the face (pre-cropped faces)."""
+
+    name = "full"
+
+    def detect(self, image: np.ndarray) -> Detections:
+        h, w = image.shape[:2]
+        return Detections(np.array([[0, 0, w - 1, h - 1]], np.float32), np.ones(1, np.float32))
+
+
+class BoxesDetector:
+    """Boxes given by the user, per image file name.
+
+    Files: JSON ``{"image.jpg": [[x1, y1, x2, y2], ...], ...}`` or CSV with header
+    ``file,x1,y1,x2,y2`` (one box a row). Use :meth:`boxes_for` with the image's name.
+    """
+
+    name = "boxes"
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.table = read_boxes_file(self.path)
+
+    def boxes_for(self, key: str) -> Detections:
+        for k in (key, Path(key).name):
+            if k in self.table:
+                b = self.table[k]
+                return Detections(b, np.ones(len(b), np.float32))
+        return Detections.empty()
+
+    def detect(self, image: np.ndarray) -> Detections:
+        raise FaceAlignError(f"{self.path}: user boxes are looked up by image name, not detected")
+
+
+def read_boxes_file(path: Path) -> dict[str, np.ndarray]:
+    """Parse a boxes file (see :class:`BoxesDetector`); errors name the file and entry."""
+    if not path.is_file():
+        raise DataError(path, "boxes file not found")
+    table: dict[str, list] = {}
+    if path.suffix.lower() == ".json":
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as e:
+            raise DataError(path, f"invalid JSON ({e.msg})", e.lineno) from None
+        if not isinstance(data, dict):
+            raise DataError(path, "expected an object mapping image names to lists of [x1, y1, x2, y2]")
+        for key, boxes in data.items():
+            if not isinstance(boxes, list) or (boxes and not isinstance(boxes[0], list)):
+                boxes = [boxes]
+            for b in boxes:
+                table.setdefault(key, []).append(_check_box(b, path, f"entry {key!r}"))
+    else:
+        with open(path, newline="", encoding="utf-8") as fh:
+            reader = csv.reader(fh)
+            header = [h.strip() for h in next(reader, [])]
+            if header != ["file", "x1", "y1", "x2", "y2"]:
+                raise DataError(path, "boxes CSV header must be file,x1,y1,x2,y2", 1)
+            for row in reader:
+                if not row:
+                    continue
+                if len(row) != 5:
+                    raise DataError(path, f"expected 5 columns, found {len(row)}", reader.line_num)
+                table.setdefault(row[0], []).append(_check_box(row[1:], path, f"line {reader.line_num}"))
+    return {k: np.asarray(v, np.float32).reshape(-1, 4) for k, v in table.items()}
+
+
+def _check_box(b, path: Path, where: str) -> list[float]:
+    try:
+        vals = [float(v) for v in b]
+    except (TypeError, ValueError):
+        raise DataError(path, f"{where}: box {b!r} is not four numbers") from None
+    if len(vals) != 4 or not all(math.isfinite(v) for v in vals):
+        raise DataError(path, f"{where}: box {b!r} is not four finite numbers")
+    if vals[2] <= vals[0] or vals[3] <= vals[1]:
+        raise DataError(path, f"{where}: box {vals} has zero or negative size (x2 <= x1 or y2 <= y1)")
+    return vals

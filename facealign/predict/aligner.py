@@ -1,0 +1,146 @@
+"""``FaceAligner``: images in, faces and landmarks out."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+from facealign.data.crop import crop_matrix, invert_affine, transform_points, warp_crop
+from facealign.data.sample import landmark_box
+from facealign.detect import BoxesDetector, Detections, FaceDetector, create_detector
+from facealign.detect.calibration import BoxCalibration, calibration_for
+from facealign.errors import FaceAlignError
+from facealign.predict.images import as_image_list
+from facealign.predict.result import FaceResult
+
+
+class FaceAligner:
+    """Detect faces and place landmarks.
+
+    Args:
+        model: A model name from :func:`facealign.zoo.list_models` (``"default"``), a model file
+            path, or a loaded :class:`~facealign.models.LandmarkModel`.
+        detector: ``auto``, ``dlib``, ``cascade``, ``full`` (the image is the face), a boxes file
+            (JSON/CSV, see :class:`~facealign.detect.BoxesDetector`) or a detector object.
+        device: Torch device for the landmark stage.
+        refine: Extra passes that re-crop each face around its predicted landmarks (the box
+            the model was trained on); 1 fixes most of a detector's framing error.
+        flip: Flip test-time augmentation; default the model's setting.
+        min_face: Detections smaller than this many pixels are dropped.
+        max_batch: Faces per forward pass (all faces of a call share passes).
+        threads: torch intra-op threads (None: leave as is).
+    """
+
+    def __init__(self, model: Any = "default", detector: Any = "auto", device: str = "cpu", refine: int = 1,
+                 flip: bool | None = None, min_face: int = 16, max_batch: int = 128, threads: int | None = None):
+        from facealign.zoo import load_model
+
+        self.model = load_model(model) if isinstance(model, (str, Path)) else model
+        self.model = self.model.to(device).eval()
+        self.device = torch.device(device)
+        self.scheme = self.model.scheme
+        self.size = self.model.config.input_size
+        self.crop_scale = self.model.config.crop_scale
+        if isinstance(detector, (str, Path)) and Path(str(detector)).suffix.lower() in (".json", ".csv"):
+            self.detector: FaceDetector | BoxesDetector = BoxesDetector(detector)
+        else:
+            self.detector = create_detector(detector)
+        self.calibration: BoxCalibration = calibration_for(getattr(self.detector, "name", ""))
+        self.refine, self.flip, self.min_face, self.max_batch = int(refine), flip, min_face, max_batch
+        if threads:
+            torch.set_num_threads(threads)
+        self._lock = threading.Lock()  # detectors (dlib, OpenCV cascades) are not re-entrant
+
+    # ---- public -------------------------------------------------------------------------
+    def predict(self, images: Any, boxes: Any = None) -> FaceResult | list[FaceResult]:
+        """Landmarks for every face of one image or a batch.
+
+        Args:
+            images: A path, an (H, W, 3) RGB numpy array, a PIL image, a (3, H, W) tensor, a list of
+                any of these, or a (B, 3, H, W) tensor.
+            boxes: Face boxes instead of detection: (N, 4) x1, y1, x2, y2 for a single image, or a
+                list with one such array per image.
+
+        Returns:
+            A :class:`FaceResult` for a single image, a list of them for a batch.
+        """
+        items, single = as_image_list(images)
+        if boxes is not None:
+            per_image = [boxes] if single else list(boxes)
+            if len(per_image) != len(items):
+                raise FaceAlignError(f"got boxes for {len(per_image)} images but {len(items)} images")
+            dets = [self._user_boxes(b, i) for i, b in enumerate(per_image)]
+            crop_boxes = [d.boxes.copy() for d in dets]
+        else:
+            dets = [self.detect(img, src) for img, src in items]
+            crop_boxes = [self.calibration.apply(d.boxes) if len(d) else d.boxes for d in dets]
+        results = self.align([img for img, _ in items], crop_boxes)
+        out = [FaceResult(d.boxes, lm, sc, d.scores, self.scheme, img.shape[:2], src)
+               for (img, src), d, (lm, sc) in zip(items, dets, results)]
+        return out[0] if single else out
+
+    def detect(self, image: np.ndarray, source: str | None = None) -> Detections:
+        """Faces in one RGB image (no landmarks)."""
+        if isinstance(self.detector, BoxesDetector):
+            if source is None:
+                raise FaceAlignError("a boxes file finds faces by image name; pass images as paths")
+            return self.detector.boxes_for(source)
+        with self._lock:
+            return self.detector.detect(image).filter(self.min_face)
+
+    def align(self, images: Sequence[np.ndarray], boxes: Sequence[np.ndarray],
+              refine: int | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The landmark stage: crops from landmark-style boxes, all faces in shared batches.
+
+        Returns:
+            Per image: (landmarks (N, K, 2), scores (N, K)).
+        """
+        k = self.scheme.num_points
+        owners = [(i, j) for i, b in enumerate(boxes) for j in range(len(b))]
+        flat = [np.asarray(boxes[i][j], np.float64) for i, j in owners]
+        pts, scores = np.zeros((len(owners), k, 2), np.float32), np.ones((len(owners), k), np.float32)
+        for it in range(1 + (self.refine if refine is None else refine)):
+            if not owners:
+                break
+            pts, scores = self._run(images, owners, flat)
+            flat = [landmark_box(p) for p in pts]
+        out = [(np.zeros((0, k, 2), np.float32), np.zeros((0, k), np.float32)) for _ in images]
+        for n, (i, _) in enumerate(owners):
+            lm, sc = out[i]
+            out[i] = (np.concatenate([lm, pts[n:n + 1]]), np.concatenate([sc, scores[n:n + 1]]))
+        return out
+
+    # ---- internals ----------------------------------------------------------------------
+    def _run(self, images, owners, flat_boxes) -> tuple[np.ndarray, np.ndarray]:
+        mats, crops = [], []
+        for (i, _), b in zip(owners, flat_boxes):
+            b = np.asarray(b, np.float64)
+            if not (b[2] - b[0] > 1 and b[3] - b[1] > 1):  # degenerate prediction: keep a minimal box
+                c = (b[:2] + b[2:]) / 2
+                b = np.concatenate([c - 1, c + 1])
+            m = crop_matrix(b, self.size, self.crop_scale)
+            mats.append(m)
+            crops.append(warp_crop(images[i], m, self.size))
+        batch = torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).contiguous(memory_format=torch.channels_last)
+        pts_list, sc_list = [], []
+        with torch.inference_mode():
+            for s in range(0, len(batch), self.max_batch):
+                p, sc = self.model.predict(batch[s:s + self.max_batch].to(self.device), flip=self.flip)
+                pts_list.append(p.double().cpu().numpy())
+                sc_list.append(sc.float().cpu().numpy())
+        pts = np.concatenate(pts_list)
+        back = np.stack([transform_points(p, invert_affine(m)) for p, m in zip(pts, mats)]).astype(np.float32)
+        return back, np.clip(np.concatenate(sc_list), 0.0, 1.0)
+
+    def _user_boxes(self, b: Any, index: int) -> Detections:
+        arr = np.asarray(b, dtype=np.float64).reshape(-1, 4) if b is not None and len(b) else np.zeros((0, 4))
+        if not np.isfinite(arr).all():
+            raise FaceAlignError(f"boxes of image {index}: not finite numbers")
+        bad = (arr[:, 2] <= arr[:, 0]) | (arr[:, 3] <= arr[:, 1])
+        if bad.any():
+            raise FaceAlignError(f"boxes of image {index}: box {arr[bad][0].tolist()} has zero or negative size")
+        return Detections(arr.astype(np.float32), np.ones(len(arr), np.float32))

@@ -1,0 +1,43 @@
+"""Overlays: landmarks and the scheme's contour lines on an image."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from facealign.predict.result import FaceResult
+
+_COLOURS = [(255, 80, 80), (80, 220, 80), (80, 160, 255), (255, 200, 60), (220, 80, 220), (60, 220, 220),
+            (255, 140, 0), (160, 120, 255), (140, 255, 140), (255, 255, 255)]
+
+
+def draw_result(image: np.ndarray, result: FaceResult, boxes: bool = True) -> np.ndarray:
+    """An RGB copy of ``image`` with each face's box, contour lines (per scheme group, closed
+    where the group is) and points."""
+    out = np.ascontiguousarray(image.copy())
+    h, w = out.shape[:2]
+    th = max(1, round(max(h, w) / 500))
+    sch = result.scheme
+    for box, pts in zip(result.boxes, result.landmarks):
+        side = max(box[2] - box[0], box[3] - box[1], 1)
+        r = max(1, int(round(side / 90)))
+        if boxes:
+            cv2.rectangle(out, (int(box[0]), int(box[1])), (int(box[2]), int(box[3])), (255, 255, 0), th, cv2.LINE_AA)
+        for gi, (gname, idx) in enumerate(sch.groups.items()):
+            colour = _COLOURS[gi % len(_COLOURS)]
+            poly = np.round(pts[list(idx)] * 16).astype(np.int32)
+            if len(idx) > 1:
+                cv2.polylines(out, [poly], gname in sch.closed_groups, colour, th, cv2.LINE_AA, shift=4)
+        for x, y in pts:
+            cv2.circle(out, (int(round(x * 16)), int(round(y * 16))), r * 16, (255, 255, 255), -1, cv2.LINE_AA, shift=4)
+    return out
+
+
+def write_png(path, rgb: np.ndarray) -> None:
+    """Write an RGB image as PNG atomically."""
+    from facealign.utils.io import atomic_write_bytes
+
+    ok, buf = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise OSError(f"could not encode PNG for {path}")
+    atomic_write_bytes(path, buf.tobytes())

@@ -1,0 +1,50 @@
+"""The typed result of running the aligner on one image."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from facealign.schemes import Scheme
+
+
+@dataclass
+class FaceResult:
+    """All faces found in one image. Shapes never change with options; N may be 0.
+
+    Attributes:
+        boxes: (N, 4) float32 face boxes x1, y1, x2, y2 (detector or user boxes), image pixels.
+        landmarks: (N, K, 2) float32 (x, y) in original-image pixels (pixel centres at integers).
+        scores: (N, K) float32 per-point confidence in [0, 1] (1 for regression heads, which have none).
+        detection_scores: (N,) float32 detector confidence (1 for user boxes).
+        scheme: The landmark scheme of the K points.
+        image_size: (height, width) of the image.
+        source: Path of the image when it came from a file, else None.
+    """
+
+    boxes: np.ndarray
+    landmarks: np.ndarray
+    scores: np.ndarray
+    detection_scores: np.ndarray
+    scheme: Scheme
+    image_size: tuple[int, int]
+    source: str | None = None
+
+    def __len__(self) -> int:
+        return len(self.boxes)
+
+    def to_json(self) -> dict:
+        return {
+            "image": self.source,
+            "height": int(self.image_size[0]),
+            "width": int(self.image_size[1]),
+            "scheme": self.scheme.name,
+            "num_points": self.scheme.num_points,
+            "faces": [
+                {"box": [round(float(v), 2) for v in b], "detection_score": round(float(d), 4),
+                 "landmarks": [[round(float(x), 3), round(float(y), 3)] for x, y in lm],
+                 "scores": [round(float(s), 4) for s in sc]}
+                for b, d, lm, sc in zip(self.boxes, self.detection_scores, self.landmarks, self.scores)
+            ],
+        }

@@ -1,0 +1,149 @@
+"""Named models: bundled weights and downloadable ones, each pinned by sha256.
+
+``list_models()`` lists the registry (``models.json`` beside this file); ``load_model`` takes a
+name, a path, or an http(s) URL (optionally ``URL#sha256=HEX``). Downloads land in the cache
+(``$FACEALIGN_CACHE`` or ``~/.cache/facealign``) only after their sha256 matched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from facealign.errors import FaceAlignError
+
+REGISTRY = Path(__file__).with_name("models.json")
+WEIGHTS = Path(__file__).with_name("weights")
+
+
+@dataclass(frozen=True)
+class ZooEntry:
+    """One named model.
+
+    Attributes:
+        name: Registry name. file: Bundled file name (in ``facealign/zoo/weights``) or None.
+        url: Download address or None. sha256: Expected digest of the file.
+        description, metrics: Free text and measured numbers (with the data they were measured on).
+    """
+
+    name: str
+    sha256: str
+    file: str | None = None
+    url: str | None = None
+    description: str = ""
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+def _registry() -> dict[str, ZooEntry]:
+    if not REGISTRY.is_file():
+        return {}
+    data = json.loads(REGISTRY.read_text(encoding="utf-8"))
+    entries = {e["name"]: ZooEntry(**e) for e in data["models"]}
+    for alias, target in data.get("aliases", {}).items():
+        entries[alias] = entries[target]
+    return entries
+
+
+def list_models() -> list[ZooEntry]:
+    """Every registry entry (aliases not repeated)."""
+    seen, out = set(), []
+    for e in _registry().values():
+        if e.name not in seen:
+            seen.add(e.name)
+            out.append(e)
+    return out
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("FACEALIGN_CACHE", Path.home() / ".cache" / "facealign"))
+
+
+def sha256_file(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def download(url: str, sha256: str, dest_dir: str | Path | None = None, progress: Callable[[int, int], None] | None = None,
+             timeout: float = 60.0) -> Path:
+    """Download ``url`` once into the cache, verified against ``sha256``.
+
+    A file already in the cache with the right digest is reused. The download goes to a
+    temporary file that becomes the cached file only when its digest matches; on a mismatch
+    it is deleted and an error raised.
+    """
+    sha256 = sha256.lower()
+    dest_dir = Path(dest_dir) if dest_dir else cache_dir()
+    name = url.rstrip("/").rsplit("/", 1)[-1].split("?")[0] or "model"
+    dest = dest_dir / f"{sha256[:16]}-{name}"
+    if dest.is_file() and sha256_file(dest) == sha256:
+        return dest
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(dest.name + f".part{os.getpid()}")
+    h = hashlib.sha256()
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp, open(tmp, "wb") as fh:
+            total = int(resp.headers.get("Content-Length") or 0)
+            done = 0
+            while chunk := resp.read(1 << 16):
+                fh.write(chunk)
+                h.update(chunk)
+                done += len(chunk)
+                if progress:
+                    progress(done, total)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise FaceAlignError(f"{url}: download failed ({e})") from None
+    if h.hexdigest() != sha256:
+        tmp.unlink(missing_ok=True)
+        raise FaceAlignError(f"{url}: sha256 mismatch (expected {sha256}, got {h.hexdigest()}); the file was discarded")
+    os.replace(tmp, dest)
+    return dest
+
+
+def resolve(name_or_path: str | Path) -> Path:
+    """The local, verified file behind a model name, path or URL."""
+    s = str(name_or_path)
+    reg = _registry()
+    if s in reg:
+        e = reg[s]
+        if e.file:
+            p = WEIGHTS / e.file
+            if not p.is_file():
+                raise FaceAlignError(f"bundled model {s!r} is missing from the installation ({p})")
+            if sha256_file(p) != e.sha256:
+                raise FaceAlignError(f"{p}: sha256 does not match the registry entry of {s!r}; the file is damaged")
+            return p
+        if e.url:
+            return download(e.url, e.sha256)
+        raise FaceAlignError(f"registry entry {s!r} has neither a file nor a url")
+    if s.startswith(("http://", "https://")):
+        url, _, frag = s.partition("#")
+        if not frag.startswith("sha256="):
+            raise FaceAlignError(f"{url}: a model URL needs its checksum: URL#sha256=HEX")
+        return download(url, frag[len("sha256="):])
+    p = Path(s)
+    if p.is_file():
+        return p
+    names = sorted(reg)
+    raise FaceAlignError(f"{s}: no such model file or name (known names: {names})")
+
+
+def load_model(name_or_path: Any):
+    """Load a model by registry name, file path or URL (safetensors: no code runs on load)."""
+    from facealign.models.landmark_model import LandmarkModel
+    from facealign.models.landmark_model import load_model_file as load_file
+
+    if isinstance(name_or_path, LandmarkModel):
+        return name_or_path
+    return load_file(resolve(name_or_path))
+
+
+__all__ = ["ZooEntry", "list_models", "load_model", "resolve", "download", "cache_dir", "sha256_file"]
