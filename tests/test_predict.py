@@ -1,0 +1,240 @@
+import json
+import threading
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from conftest import FIXTURES, REPO, YTF
+from facealign.cli.main import main
+from facealign.detect import CascadeDetector, Detections, FullImageDetector, create_detector, dlib_available
+from facealign.detect.detectors import read_boxes_file
+from facealign.errors import DataError, FaceAlignError
+from facealign.models import create_model, save_model
+from facealign.predict import FaceAligner, FaceResult
+
+ASTRONAUT = REPO / "facealign" / "assets" / "astronaut.jpg"
+
+
+@pytest.fixture(scope="module")
+def small_model(tmp_path_factory):
+    torch.manual_seed(0)
+    p = tmp_path_factory.mktemp("m") / "small.safetensors"
+    save_model(create_model("mobilenetv2", input_size=64).eval(), p)
+    return p
+
+
+@pytest.fixture(scope="module")
+def aligner(small_model):
+    return FaceAligner(small_model, detector="cascade")
+
+
+def check_result(r: FaceResult, k=68):
+    n = len(r)
+    assert r.boxes.shape == (n, 4) and r.landmarks.shape == (n, k, 2) and r.scores.shape == (n, k)
+    assert r.detection_scores.shape == (n,) and r.boxes.dtype == np.float32 and r.landmarks.dtype == np.float32
+
+
+def test_input_kinds_give_the_same_result(aligner):
+    from PIL import Image
+
+    rgb = cv2.cvtColor(cv2.imread(str(ASTRONAUT)), cv2.COLOR_BGR2RGB)
+    by_path = aligner.predict(ASTRONAUT)
+    check_result(by_path)
+    assert len(by_path) >= 1 and by_path.source == str(ASTRONAUT) and by_path.image_size == (512, 512)
+    for other in (aligner.predict(rgb), aligner.predict(Image.fromarray(rgb)),
+                  aligner.predict(torch.from_numpy(rgb).permute(2, 0, 1)),
+                  aligner.predict(torch.from_numpy(rgb).permute(2, 0, 1).float() / 255)):
+        np.testing.assert_allclose(other.landmarks, by_path.landmarks, atol=0.5)
+    batch = aligner.predict(torch.from_numpy(np.stack([rgb, rgb])).permute(0, 3, 1, 2))
+    assert isinstance(batch, list) and len(batch) == 2
+    lst = aligner.predict([ASTRONAUT, rgb])
+    np.testing.assert_allclose(lst[1].landmarks, by_path.landmarks, atol=0.5)
+
+
+def test_grey_rgba_16bit_inputs(aligner):
+    rgb = cv2.cvtColor(cv2.imread(str(ASTRONAUT)), cv2.COLOR_BGR2RGB)
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    rgba = np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)])
+    for img in (grey, rgba, rgb.astype(np.uint16) * 257):
+        check_result(aligner.predict(img))
+    with pytest.raises(DataError, match="image array must be"):
+        aligner.predict(np.zeros((4, 4, 7), np.uint8))
+
+
+def test_no_face_is_an_empty_result_not_an_error(aligner):
+    r = aligner.predict(np.full((200, 300, 3), 128, np.uint8))
+    check_result(r)
+    assert len(r) == 0
+
+
+def test_user_boxes_and_all_faces_in_one_pass(small_model):
+    al = FaceAligner(small_model, detector="cascade", refine=0)
+    calls = []
+    al.model.register_forward_hook(lambda *a: calls.append(1))
+    imgs = [cv2.cvtColor(cv2.imread(str(ASTRONAUT)), cv2.COLOR_BGR2RGB)] * 3
+    boxes = [np.array([[180.0, 80, 270, 175]]), np.array([[180.0, 80, 270, 175], [10, 10, 60, 60]]), np.zeros((0, 4))]
+    res = al.predict(imgs, boxes=boxes)
+    assert [len(r) for r in res] == [1, 2, 0] and len(calls) == 1
+    np.testing.assert_array_equal(res[1].boxes[0], [180, 80, 270, 175])
+    with pytest.raises(FaceAlignError, match="zero or negative size"):
+        al.predict(imgs[0], boxes=np.array([[10.0, 10, 5, 20]]))
+
+
+def test_threads_give_serial_results(aligner):
+    imgs = [cv2.cvtColor(cv2.imread(str(f)), cv2.COLOR_BGR2RGB) for f in sorted((YTF / "val" / "images").glob("*.jpg"))[:6]]
+    serial = [aligner.predict(im).landmarks for im in imgs]
+    out = [None] * len(imgs)
+
+    def work(i):
+        out[i] = aligner.predict(imgs[i]).landmarks
+
+    ts = [threading.Thread(target=work, args=(i,)) for i in range(len(imgs))]
+    [t.start() for t in ts]
+    [t.join() for t in ts]
+    for a, b in zip(serial, out):
+        np.testing.assert_allclose(a, b, atol=1e-4)
+
+
+@pytest.mark.parametrize("name", ["cascade"] + (["dlib"] if dlib_available() else []))
+def test_detectors_find_real_faces(name):
+    det = create_detector(name)
+    from facealign.data import load_dataset
+
+    val = load_dataset(f"csv:{YTF / 'val' / 'landmarks.csv'}")
+    hits = 0
+    for s in val.samples[:20]:
+        d = det.detect(s.load_image())
+        assert isinstance(d, Detections) and d.boxes.shape[1] == 4
+        c = s.landmarks.mean(axis=0)
+        hits += any(b[0] <= c[0] <= b[2] and b[1] <= c[1] <= b[3] for b in d.boxes)
+    assert hits >= 17
+
+
+def test_full_detector_and_unknown():
+    d = FullImageDetector().detect(np.zeros((10, 20, 3), np.uint8))
+    np.testing.assert_array_equal(d.boxes, [[0, 0, 19, 9]])
+    with pytest.raises(FaceAlignError, match="unknown detector"):
+        create_detector("yolo")
+
+
+def test_boxes_files(tmp_path):
+    j = tmp_path / "b.json"
+    j.write_text(json.dumps({"a.jpg": [[1, 2, 30, 40]], "b.jpg": [5, 5, 9, 9]}))
+    t = read_boxes_file(j)
+    assert t["a.jpg"].shape == (1, 4) and t["b.jpg"].tolist() == [[5, 5, 9, 9]]
+    c = tmp_path / "b.csv"
+    c.write_text("file,x1,y1,x2,y2\na.jpg,1,2,3,4\na.jpg,5,6,7,8\n")
+    assert read_boxes_file(c)["a.jpg"].shape == (2, 4)
+    c.write_text("file,x1,y1,x2,y2\na.jpg,5,6,5,8\n")
+    with pytest.raises(DataError, match=r"b\.csv: line 2: box .* zero or negative"):
+        read_boxes_file(c)
+    c.write_text("name,a,b\n")
+    with pytest.raises(DataError, match="header must be"):
+        read_boxes_file(c)
+
+
+def test_cli_predict_formats(tmp_path, small_model, capsys):
+    src = tmp_path / "in"
+    (src / "sub").mkdir(parents=True)
+    for f in sorted((YTF / "val" / "images").glob("*.jpg"))[:2]:
+        (src / f.name).write_bytes(f.read_bytes())
+    (src / "sub" / "astro.jpg").write_bytes(ASTRONAUT.read_bytes())
+    out = tmp_path / "out"
+    m = str(small_model)
+    assert main(["predict", str(src), "--model", m, "--detector", "cascade", "--out", str(out), "--overlay",
+                 "--recursive"]) == 0
+    js = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.json"))
+    assert len(js) == 3 and "sub/astro.json" in js
+    rec = json.loads((out / "sub" / "astro.json").read_text())
+    assert rec["width"] == 512 and rec["faces"] and len(rec["faces"][0]["landmarks"]) == 68
+    assert (out / "sub" / "astro_overlay.png").read_bytes()[:4] == b"\x89PNG"
+    assert "faces found" in capsys.readouterr().out
+    # csv: one file, readable by the evaluation reader
+    assert main(["predict", str(src), "--model", m, "--detector", "full", "--out", str(tmp_path / "c"), "--format", "csv"]) == 0
+    from facealign.data import read_landmark_csv
+
+    rows = read_landmark_csv(tmp_path / "c" / "landmarks.csv")
+    assert len(rows) == 2 and rows[0][2].shape == (68, 2)
+    assert main(["predict", str(ASTRONAUT), "--model", m, "--detector", "full", "--out", str(tmp_path / "p"), "--format", "pts"]) == 0
+    from facealign.data import read_pts
+
+    assert read_pts(tmp_path / "p" / "astronaut_0.pts").shape == (68, 2)
+    # stdout JSON lines without --out
+    capsys.readouterr()
+    assert main(["predict", str(ASTRONAUT), "--model", m, "--detector", "full"]) == 0
+    line = capsys.readouterr().out.strip().splitlines()[0]
+    assert json.loads(line)["faces"][0]["box"] == [0, 0, 511, 511]
+
+
+def test_cli_predict_boxes_skip_existing_and_errors(tmp_path, small_model, capsys):
+    m = str(small_model)
+    boxes = tmp_path / "boxes.json"
+    boxes.write_text(json.dumps({"astronaut.jpg": [[180, 80, 270, 175]]}))
+    out = tmp_path / "o"
+    assert main(["predict", str(ASTRONAUT), "--model", m, "--boxes", str(boxes), "--out", str(out)]) == 0
+    first = (out / "astronaut.json").read_text()
+    assert json.loads(first)["faces"][0]["box"] == [180, 80, 270, 175]
+    assert main(["predict", str(ASTRONAUT), "--model", m, "--boxes", str(boxes), "--out", str(out), "--skip-existing"]) == 0
+    assert "skipped" in capsys.readouterr().out
+    (tmp_path / "empty").mkdir()
+    assert main(["predict", str(tmp_path / "empty"), "--model", m]) == 2
+    assert "folder has no images" in capsys.readouterr().err
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "x.jpg").write_text("not an image")
+    (bad / "y.jpg").write_bytes(ASTRONAUT.read_bytes())
+    assert main(["predict", str(bad), "--model", m, "--detector", "full", "--out", str(tmp_path / "ob")]) == 1
+    assert "x.jpg" in capsys.readouterr().err and (tmp_path / "ob" / "y.json").is_file()
+
+
+def make_clip(path: Path, n: int = 12) -> Path:
+    """A short clip of consecutive YTF-68 frames of one person."""
+    frames = sorted((YTF / "val" / "images").glob("Ahmad_Masood_0*.jpg"))[:3] * (n // 3)
+    imgs = [cv2.imread(str(f)) for f in frames]
+    h, w = imgs[0].shape[:2]
+    vw = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10, (w, h))
+    for im in imgs:
+        vw.write(cv2.resize(im, (w, h)))
+    vw.release()
+    return path
+
+
+def test_video(tmp_path, small_model, capsys):
+    clip = make_clip(tmp_path / "clip.mp4")
+    out = tmp_path / "vout"
+    assert main(["predict", str(clip), "--model", str(small_model), "--detector", "cascade", "--out", str(out),
+                 "--overlay", "--smooth", "--detect-every", "4"]) == 0
+    lines = [json.loads(x) for x in (out / "clip.jsonl").read_text().splitlines()]
+    assert [r["frame"] for r in lines] == list(range(12))
+    assert all(len(r["faces"]) >= 1 for r in lines)
+    cap = cv2.VideoCapture(str(out / "clip_overlay.mp4"))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 12
+    err = capsys.readouterr().err
+    assert "detector ran 3 times" in err
+    assert main(["predict", str(tmp_path / "nope.mp4"), "--model", str(small_model), "--out", str(out)]) == 2
+
+
+def test_video_that_cannot_be_opened(tmp_path, small_model, capsys):
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"\x00" * 100)
+    assert main(["predict", str(bad), "--model", str(small_model), "--out", str(tmp_path / "o")]) == 2
+    assert "cannot open video" in capsys.readouterr().err
+
+
+def test_one_euro_reduces_jitter():
+    from facealign.predict.smoothing import OneEuroFilter
+
+    rng = np.random.default_rng(0)
+    still = 50 + rng.normal(0, 1.0, (200, 2))
+    f = OneEuroFilter(25)
+    out = np.array([f(x) for x in still])
+    raw_j = np.abs(np.diff(still, axis=0)).mean()
+    sm_j = np.abs(np.diff(out, axis=0)).mean()
+    assert sm_j < raw_j / 3
+    f.reset()
+    step = np.r_[np.zeros(50), np.full(50, 100.0)]
+    y = np.array([f(np.array([v])) for v in step])[:, 0]
+    assert y[-1] == pytest.approx(100, abs=1)
