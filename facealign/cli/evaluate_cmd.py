@@ -20,6 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--box", choices=["landmarks", "dataset"],
                    help="crop box: landmarks (P1) or the data set's boxes (P2); default: the model's training box")
     p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--backend", default="torch", choices=["torch", "onnx"], help="engine that runs --model")
     p.add_argument("--normalizer", default="inter_ocular", choices=NORMALIZERS)
     p.add_argument("--threshold", type=float, default=0.1, help="failure threshold and AUC limit (default 0.10)")
     p.add_argument("--json", action="store_true", help="print exactly one JSON object")
@@ -61,17 +62,27 @@ def run(args: argparse.Namespace) -> int:
 def run_model(spec: str, data, args: argparse.Namespace):
     from facealign.cli.common import progress_bar
     from facealign.errors import FaceAlignError
-    from facealign.models import load_model
-    from facealign.predict import predict_dataset
 
-    model = load_model(spec)
+    if args.backend == "onnx":
+        from facealign.predict.aligner import onnx_runner
+
+        model = onnx_runner(spec)
+    else:
+        from facealign.models import load_model
+
+        model = load_model(spec)
     if model.scheme.num_points != data.scheme.num_points:
         raise FaceAlignError(f"{spec}: model predicts {model.scheme.num_points} points ({model.scheme.name}), "
                              f"but {args.data} has {data.scheme.num_points} ({data.scheme.name})")
     with progress_bar(f"evaluating {Path(spec).name}", len(data), quiet=args.json) as advance:
-        pred, _ = predict_dataset(model, data, box=args.box, batch_size=args.batch_size,
-                                  progress=lambda k: [advance() for _ in range(k)])
-    return pred
+        step = lambda k: [advance() for _ in range(k)]  # noqa: E731
+        if args.backend == "onnx":
+            from facealign.predict.on_dataset import predict_dataset_numpy
+
+            return predict_dataset_numpy(model, data, box=args.box, batch_size=args.batch_size, progress=step)[0]
+        from facealign.predict import predict_dataset
+
+        return predict_dataset(model, data, box=args.box, batch_size=args.batch_size, progress=step)[0]
 
 
 def print_results(results, dataset: str) -> None:

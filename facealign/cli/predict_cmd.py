@@ -33,7 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--smooth", action="store_true", help="videos: One-Euro smoothing of landmark tracks")
     p.add_argument("--detect-every", type=int, default=10, help="videos: run the detector every N frames (default 10)")
     p.add_argument("--max-frames", type=int, help="videos: stop after N frames")
-    p.add_argument("--threads", type=int, help="torch threads")
+    p.add_argument("--backend", default="torch", choices=["torch", "onnx"], help="landmark-stage engine")
+    p.add_argument("--threads", type=int, help="threads of the landmark stage")
     p.set_defaults(func=run)
 
 
@@ -73,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
 
     images, videos = collect(args.paths, args.recursive)
     aligner = FaceAligner(args.model, args.boxes or args.detector, refine=args.refine, flip=args.flip or None,
-                          threads=args.threads)
+                          threads=args.threads, backend=args.backend)
     out = Path(args.out) if args.out else None
     stats = {"images": 0, "faces": 0, "no_face": 0, "skipped": 0, "failed": 0}
     t0 = time.perf_counter()

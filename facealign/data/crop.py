@@ -10,12 +10,29 @@ centre ``(size - 1) / 2``, and points map back exactly with the inverse of ``M``
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Literal
 
 import cv2
 import numpy as np
-import torch
+
+from facealign.errors import DataError
+
+if TYPE_CHECKING:
+    from facealign.data.sample import Sample
 
 DEFAULT_CROP_SCALE = 1.25
+BoxSource = Literal["landmarks", "dataset"]
+
+
+def face_box(sample: "Sample", box: BoxSource) -> np.ndarray:
+    """The (4,) box a crop is built from: the landmarks' tight box ("P1") or the data set's ("P2")."""
+    if box == "landmarks":
+        return sample.landmark_box()
+    if box == "dataset":
+        if sample.box is None:
+            raise DataError(sample.source, "this face has no box in the data set; use box='landmarks'")
+        return sample.box
+    raise ValueError(f"box must be 'landmarks' or 'dataset', got {box!r}")
 
 
 def crop_matrix(box: np.ndarray, size: int, scale: float = DEFAULT_CROP_SCALE, rotation_deg: float = 0.0,
@@ -69,7 +86,7 @@ def transform_points(points: np.ndarray, m: np.ndarray) -> np.ndarray:
     return pts @ m[:, :2].T + m[:, 2]
 
 
-def transform_points_torch(points: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
+def transform_points_torch(points: "torch.Tensor", m: "torch.Tensor") -> "torch.Tensor":  # noqa: F821
     """Batched affine map for tensors.
 
     Args:

@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
 from facealign.data.augment import AugmentConfig, Geometry, photometric, sample_geometry
-from facealign.data.crop import DEFAULT_CROP_SCALE, crop_matrix, transform_points, warp_crop
+from facealign.data.crop import DEFAULT_CROP_SCALE, BoxSource, crop_matrix, face_box, transform_points, warp_crop
 from facealign.data.sample import LandmarkSet, Sample
-from facealign.errors import DataError
 
-BoxSource = Literal["landmarks", "dataset"]
-
-
-def face_box(sample: Sample, box: BoxSource) -> np.ndarray:
-    """The (4,) box a crop is built from: the landmarks' tight box ("P1") or the data set's ("P2")."""
-    if box == "landmarks":
-        return sample.landmark_box()
-    if box == "dataset":
-        if sample.box is None:
-            raise DataError(sample.source, "this face has no box in the data set; use box='landmarks'")
-        return sample.box
-    raise ValueError(f"box must be 'landmarks' or 'dataset', got {box!r}")
+__all__ = ["CropDataset", "face_box", "BoxSource"]
 
 
 class CropDataset(Dataset):

@@ -1,9 +1,29 @@
-"""Models: timm backbones, heads, the landmark model, its single-file format and the model zoo."""
+"""Models: timm backbones, heads, the landmark model, its single-file format and the model zoo.
 
-from facealign.models.backbones import create_backbone
-from facealign.models.landmark_model import (HeatmapConfig, LandmarkModel, ModelConfig, create_model, load_model_file,
-                                             read_model_file, save_model)
-from facealign.zoo import list_models, load_model
+Attributes are imported on first use, so that torch-free code (the ONNX Runtime path) can use
+``facealign.models.config`` without importing torch.
+"""
 
-__all__ = ["LandmarkModel", "ModelConfig", "HeatmapConfig", "create_model", "create_backbone", "save_model",
-           "load_model", "load_model_file", "read_model_file", "list_models"]
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "create_backbone": "facealign.models.backbones",
+    "LandmarkModel": "facealign.models.landmark_model",
+    "create_model": "facealign.models.landmark_model",
+    "save_model": "facealign.models.landmark_model",
+    "load_model_file": "facealign.models.landmark_model",
+    "read_model_file": "facealign.models.landmark_model",
+    "ModelConfig": "facealign.models.config",
+    "HeatmapConfig": "facealign.models.config",
+    "load_model": "facealign.zoo",
+    "list_models": "facealign.zoo",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'facealign.models' has no attribute {name!r}")

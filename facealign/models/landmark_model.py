@@ -3,9 +3,7 @@ safetensors file (weights + JSON config; loading runs no code)."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,79 +14,11 @@ from facealign.codecs import RegressionCodec
 from facealign.errors import ConfigError, FaceAlignError
 from facealign.models.backbones import create_final_features, timm_name
 from facealign.models.heads import RegressionHead
-from facealign.schemes import Scheme, get_scheme
+from facealign.models.config import HEADS, HeatmapConfig, ModelConfig
 
-HEADS = ("regression", "heatmap")
 FORMAT_VERSION = 1
-
-
-@dataclass
-class HeatmapConfig:
-    """Heatmap-head settings (ignored by the regression head).
-
-    Attributes:
-        stride: Output stride s (heatmap side = input_size / s).
-        target: ``rr`` (randomized rounding, one-hot) or ``gaussian`` (classic baseline).
-        decoder: ``topk`` (softmax over the k best logits), ``argmax`` or ``soft_argmax``.
-        topk: k. sigma: Gaussian target width in heatmap cells.
-        two_class: Decode channel 1 - channel 0 (for the per-pixel two-class loss R2).
-    """
-
-    stride: int = 4
-    target: str = "rr"
-    decoder: str = "topk"
-    topk: int = 9
-    sigma: float = 1.0
-    two_class: bool = False
-
-
-@dataclass
-class ModelConfig:
-    """Everything needed to rebuild a model and use it on an image.
-
-    Attributes:
-        scheme: Built-in scheme name, or a scheme dict (custom schemes travel with the model).
-        backbone: timm model name or alias.
-        head: ``regression`` (ACR / L2 / Wing) or ``heatmap`` (randomized rounding).
-        input_size: Crop side S in pixels.
-        crop_scale: Box enlargement used for crops.
-        box: Box type the model was trained with: ``landmarks`` (P1) or ``dataset`` (P2).
-        mean, std: Per-channel normalisation of [0, 1] RGB input.
-        dropout: Dropout before the regression layer.
-        he_uniform: He-uniform init of the regression layer (the paper's EfficientNet heads).
-        heatmap: Heatmap-head settings.
-        flip_test: Average with the prediction on the mirrored crop (test-time augmentation).
-    """
-
-    scheme: str | dict = "300w"
-    backbone: str = "mobilenetv2_100"
-    head: str = "regression"
-    input_size: int = 128
-    crop_scale: float = 1.25
-    box: str = "landmarks"
-    mean: tuple[float, float, float] = (0.0, 0.0, 0.0)
-    std: tuple[float, float, float] = (1.0, 1.0, 1.0)
-    dropout: float = 0.1
-    he_uniform: bool = False
-    heatmap: HeatmapConfig = field(default_factory=HeatmapConfig)
-    flip_test: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def get_scheme(self) -> Scheme:
-        return Scheme.from_dict(self.scheme, "model config") if isinstance(self.scheme, dict) else get_scheme(self.scheme)
-
-    def to_dict(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
-        d["mean"], d["std"] = list(self.mean), list(self.std)
-        if self.head != "heatmap":
-            d.pop("heatmap")
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any], source: str = "model config") -> "ModelConfig":
-        from facealign.utils.config import dataclass_from_dict
-
-        return dataclass_from_dict(cls, d, source)
+__all__ = ["LandmarkModel", "ModelConfig", "HeatmapConfig", "create_model", "save_model", "load_model_file",
+           "read_model_file"]
 
 
 class LandmarkModel(nn.Module):

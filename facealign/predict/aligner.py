@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
-import torch
 
 from facealign.data.crop import crop_matrix, invert_affine, transform_points, warp_crop
 from facealign.data.sample import landmark_box
@@ -18,6 +17,56 @@ from facealign.predict.images import as_image_list
 from facealign.predict.result import FaceResult
 
 
+BACKENDS = ("torch", "onnx")
+
+
+class TorchRunner:
+    """The landmark stage in PyTorch (channels-last, inference mode)."""
+
+    def __init__(self, model: Any, device: str = "cpu", threads: int | None = None):
+        import torch
+
+        from facealign.zoo import load_model
+
+        if threads:
+            torch.set_num_threads(threads)
+        self.model = (load_model(model) if isinstance(model, (str, Path)) else model).to(device).eval()
+        self.device = torch.device(device)
+        self.config, self.scheme = self.model.config, self.model.scheme
+
+    def predict_crops(self, crops: np.ndarray, flip: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
+        import torch
+
+        x = torch.from_numpy(crops).permute(0, 3, 1, 2).contiguous(memory_format=torch.channels_last)
+        with torch.inference_mode():
+            p, sc = self.model.predict(x.to(self.device), flip=flip)
+        return p.double().cpu().numpy(), sc.float().cpu().numpy()
+
+
+def onnx_runner(model: Any, threads: int | None = None):
+    """An :class:`~facealign.export.OnnxLandmarkModel` for a ``.onnx`` path, a zoo name with an ONNX
+    file, or (exported once into the cache, which needs torch) any other model."""
+    from facealign.export.runtime import OnnxLandmarkModel
+    from facealign.zoo import cache_dir, resolve, resolve_onnx, sha256_file
+
+    if isinstance(model, OnnxLandmarkModel):
+        return model
+    if isinstance(model, (str, Path)):
+        onnx_path = resolve_onnx(model)
+        if onnx_path is not None:
+            return OnnxLandmarkModel(onnx_path, threads)
+        src = resolve(model)
+        digest = sha256_file(src)
+        cached = cache_dir() / "onnx" / f"{digest[:16]}.onnx"
+        if not cached.is_file():
+            from facealign.export.onnx import export_onnx
+            from facealign.models.landmark_model import load_model_file
+
+            export_onnx(load_model_file(src), cached, source_sha256=digest)
+        return OnnxLandmarkModel(cached, threads)
+    raise FaceAlignError("backend 'onnx' needs a model name, a model file or an OnnxLandmarkModel")
+
+
 class FaceAligner:
     """Detect faces and place landmarks.
 
@@ -26,7 +75,8 @@ class FaceAligner:
             path, or a loaded :class:`~facealign.models.LandmarkModel`.
         detector: ``auto``, ``dlib``, ``cascade``, ``full`` (the image is the face), a boxes file
             (JSON/CSV, see :class:`~facealign.detect.BoxesDetector`) or a detector object.
-        device: Torch device for the landmark stage.
+        device: Torch device for the landmark stage (torch backend).
+        backend: ``torch`` or ``onnx`` (ONNX Runtime; no torch import when the ONNX file exists).
         refine: Extra passes that re-crop each face around its predicted landmarks (the box
             the model was trained on); 1 fixes most of a detector's framing error.
         flip: Flip test-time augmentation; default the model's setting.
@@ -36,23 +86,22 @@ class FaceAligner:
     """
 
     def __init__(self, model: Any = "default", detector: Any = "auto", device: str = "cpu", refine: int = 1,
-                 flip: bool | None = None, min_face: int = 16, max_batch: int = 128, threads: int | None = None):
-        from facealign.zoo import load_model
-
-        self.model = load_model(model) if isinstance(model, (str, Path)) else model
-        self.model = self.model.to(device).eval()
-        self.device = torch.device(device)
-        self.scheme = self.model.scheme
-        self.size = self.model.config.input_size
-        self.crop_scale = self.model.config.crop_scale
+                 flip: bool | None = None, min_face: int = 16, max_batch: int = 128, threads: int | None = None,
+                 backend: str = "torch"):
+        if backend not in BACKENDS:
+            raise FaceAlignError(f"unknown backend {backend!r}; choose one of {list(BACKENDS)}")
+        self.backend = backend
+        self.runner = onnx_runner(model, threads) if backend == "onnx" else TorchRunner(model, device, threads)
+        self.model = getattr(self.runner, "model", self.runner)
+        self.scheme = self.runner.scheme
+        self.size = self.runner.config.input_size
+        self.crop_scale = self.runner.config.crop_scale
         if isinstance(detector, (str, Path)) and Path(str(detector)).suffix.lower() in (".json", ".csv"):
             self.detector: FaceDetector | BoxesDetector = BoxesDetector(detector)
         else:
             self.detector = create_detector(detector)
         self.calibration: BoxCalibration = calibration_for(getattr(self.detector, "name", ""))
         self.refine, self.flip, self.min_face, self.max_batch = int(refine), flip, min_face, max_batch
-        if threads:
-            torch.set_num_threads(threads)
         self._lock = threading.Lock()  # detectors (dlib, OpenCV cascades) are not re-entrant
 
     # ---- public -------------------------------------------------------------------------
@@ -125,13 +174,12 @@ class FaceAligner:
             m = crop_matrix(b, self.size, self.crop_scale)
             mats.append(m)
             crops.append(warp_crop(images[i], m, self.size))
-        batch = torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).contiguous(memory_format=torch.channels_last)
+        batch = np.stack(crops)
         pts_list, sc_list = [], []
-        with torch.inference_mode():
-            for s in range(0, len(batch), self.max_batch):
-                p, sc = self.model.predict(batch[s:s + self.max_batch].to(self.device), flip=self.flip)
-                pts_list.append(p.double().cpu().numpy())
-                sc_list.append(sc.float().cpu().numpy())
+        for s in range(0, len(batch), self.max_batch):
+            p, sc = self.runner.predict_crops(batch[s:s + self.max_batch], self.flip)
+            pts_list.append(p)
+            sc_list.append(sc)
         pts = np.concatenate(pts_list)
         back = np.stack([transform_points(p, invert_affine(m)) for p, m in zip(pts, mats)]).astype(np.float32)
         return back, np.clip(np.concatenate(sc_list), 0.0, 1.0)

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
-from torch.utils.data import DataLoader
 
 from facealign.data.crop import invert_affine, transform_points
-from facealign.data.dataset import CropDataset
 from facealign.data.sample import LandmarkSet
-from facealign.models.landmark_model import LandmarkModel
+
+if TYPE_CHECKING:
+    from facealign.models.landmark_model import LandmarkModel
 
 
-@torch.no_grad()
-def predict_dataset(model: LandmarkModel, data: LandmarkSet, box: str | None = None, batch_size: int = 64,
+def predict_dataset(model: "LandmarkModel", data: LandmarkSet, box: str | None = None, batch_size: int = 64,
                     workers: int = 0, channels_last: bool = True, progress=None) -> tuple[np.ndarray, np.ndarray]:
     """Crop each face with the model's crop settings, run the model, map points back.
 
@@ -24,6 +24,11 @@ def predict_dataset(model: LandmarkModel, data: LandmarkSet, box: str | None = N
     Returns:
         (landmarks (N, K, 2) float32 in original-image pixels, scores (N, K) float32).
     """
+    import torch
+    from torch.utils.data import DataLoader
+
+    from facealign.data.dataset import CropDataset
+
     cfg = model.config
     ds = CropDataset(data, cfg.input_size, box or cfg.box, cfg.crop_scale)  # type: ignore[arg-type]
     loader = DataLoader(ds, batch_size=batch_size, shuffle=False, num_workers=workers)
@@ -45,6 +50,30 @@ def predict_dataset(model: LandmarkModel, data: LandmarkSet, box: str | None = N
     finally:
         model.train(was_training)
     k = data.scheme.num_points
+    if not pts_out:
+        return np.zeros((0, k, 2), np.float32), np.zeros((0, k), np.float32)
+    return np.concatenate(pts_out), np.concatenate(score_out)
+
+
+def predict_dataset_numpy(runner, data: LandmarkSet, box: str | None = None, batch_size: int = 64,
+                          progress=None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`predict_dataset` for a torch-free runner (e.g. :class:`~facealign.export.OnnxLandmarkModel`):
+    the same crops (no augmentation), cut with numpy/OpenCV."""
+    from facealign.data.crop import crop_matrix, warp_crop
+    from facealign.data.crop import face_box
+
+    cfg = runner.config
+    k = data.scheme.num_points
+    pts_out, score_out = [], []
+    for s in range(0, len(data), batch_size):
+        chunk = data.samples[s:s + batch_size]
+        mats = [crop_matrix(face_box(x, box or cfg.box), cfg.input_size, cfg.crop_scale) for x in chunk]  # type: ignore[arg-type]
+        crops = np.stack([warp_crop(x.load_image(), m, cfg.input_size) for x, m in zip(chunk, mats)])
+        pts, scores = runner.predict_crops(crops)
+        pts_out.append(np.stack([transform_points(p, invert_affine(m)) for p, m in zip(pts, mats)]).astype(np.float32))
+        score_out.append(scores)
+        if progress is not None:
+            progress(len(chunk))
     if not pts_out:
         return np.zeros((0, k, 2), np.float32), np.zeros((0, k), np.float32)
     return np.concatenate(pts_out), np.concatenate(score_out)

@@ -7,7 +7,7 @@ import torch
 
 from facealign.codecs.regression import encode_regression
 from facealign.data.crop import crop_matrix, transform_points
-from facealign.data.dataset import face_box
+from facealign.data.crop import face_box
 from facealign.data.sample import LandmarkSet
 from facealign.errors import ConfigError
 from facealign.losses import ACRLoss, VarianceSchedule, l1_loss, l2_loss, wing_loss

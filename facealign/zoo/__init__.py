@@ -35,6 +35,8 @@ class ZooEntry:
     sha256: str
     file: str | None = None
     url: str | None = None
+    onnx_file: str | None = None
+    onnx_sha256: str | None = None
     description: str = ""
     metrics: dict[str, Any] = field(default_factory=dict)
 
@@ -136,6 +138,23 @@ def resolve(name_or_path: str | Path) -> Path:
     raise FaceAlignError(f"{s}: no such model file or name (known names: {names})")
 
 
+def resolve_onnx(name_or_path: str | Path) -> Path | None:
+    """The ONNX file for a ``.onnx`` path or a registry name that has one; None otherwise."""
+    s = str(name_or_path)
+    if s.lower().endswith(".onnx"):
+        p = Path(s)
+        if not p.is_file():
+            raise FaceAlignError(f"{p}: ONNX model file not found")
+        return p
+    e = _registry().get(s)
+    if e is None or not e.onnx_file:
+        return None
+    p = WEIGHTS / e.onnx_file
+    if not p.is_file() or (e.onnx_sha256 and sha256_file(p) != e.onnx_sha256):
+        raise FaceAlignError(f"{p}: bundled ONNX file of {s!r} is missing or damaged")
+    return p
+
+
 def load_model(name_or_path: Any):
     """Load a model by registry name, file path or URL (safetensors: no code runs on load)."""
     from facealign.models.landmark_model import LandmarkModel
@@ -146,4 +165,4 @@ def load_model(name_or_path: Any):
     return load_file(resolve(name_or_path))
 
 
-__all__ = ["ZooEntry", "list_models", "load_model", "resolve", "download", "cache_dir", "sha256_file"]
+__all__ = ["ZooEntry", "list_models", "load_model", "resolve", "resolve_onnx", "download", "cache_dir", "sha256_file"]

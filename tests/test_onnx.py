@@ -1,0 +1,124 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import onnx
+import pytest
+import torch
+
+from conftest import REPO, YTF
+from facealign.cli.main import main
+from facealign.data.crop import crop_matrix, warp_crop
+from facealign.errors import FaceAlignError
+from facealign.export import OnnxLandmarkModel, export_onnx
+from facealign.models import HeatmapConfig, create_model, save_model
+from facealign.predict import FaceAligner
+
+ASTRONAUT = REPO / "facealign" / "assets" / "astronaut.jpg"
+
+
+def real_crops(ytf_val, size, n=8):
+    return np.stack([warp_crop(s.load_image(), crop_matrix(s.landmark_box(), size), size) for s in ytf_val.samples[:n]])
+
+
+HEADS = [
+    ("regression", {}, False),
+    ("regression", {}, True),
+    ("heatmap", {"target": "rr", "decoder": "topk"}, False),
+    ("heatmap", {"target": "rr", "decoder": "topk"}, True),
+    ("heatmap", {"target": "gaussian", "decoder": "argmax"}, False),
+    ("heatmap", {"target": "rr", "decoder": "soft_argmax", "two_class": True}, False),
+]
+
+
+@pytest.mark.parametrize("head,hm,flip", HEADS)
+@pytest.mark.parametrize("decode", ["in-graph", "none"])
+def test_parity_torch_vs_onnxruntime(tmp_path, ytf_val, head, hm, flip, decode):
+    torch.manual_seed(0)
+    model = create_model("mobilenetv2", head=head, input_size=64, heatmap=HeatmapConfig(**hm), flip_test=flip).eval()
+    # trained-like BN statistics so the maps are not flat
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_var.uniform_(0.5, 2.0)
+    path = export_onnx(model, tmp_path / "m.onnx", decode=decode, source_sha256="ab" * 32)
+    rt = OnnxLandmarkModel(path, threads=1)
+    assert rt.config.head == head and rt.scheme.num_points == 68 and rt.source_sha256 == "ab" * 32
+    crops = real_crops(ytf_val, 64)
+    p_ort, s_ort = rt.predict_crops(crops)
+    p_pt, s_pt = model.predict(torch.from_numpy(crops).permute(0, 3, 1, 2))
+    assert np.abs(p_ort - p_pt.double().numpy()).max() <= 0.01
+    assert np.abs(s_ort - s_pt.numpy()).max() <= 1e-3
+    big = np.concatenate([crops] * 5)  # dynamic batch
+    assert rt.predict_crops(big)[0].shape == (40, 68, 2)
+
+
+def test_metadata_in_file(tmp_path):
+    model = create_model("mobilenetv2", input_size=64, crop_scale=1.3).eval()
+    export_onnx(model, tmp_path / "m.onnx")
+    meta = {p.key: p.value for p in onnx.load(str(tmp_path / "m.onnx")).metadata_props}
+    cfg = json.loads(meta["facealign_config"])
+    assert cfg["input_size"] == 64 and cfg["crop_scale"] == 1.3 and cfg["scheme"] == "300w"
+    assert meta["decode"] == "in-graph" and "mean" in cfg and "std" in cfg
+
+
+def test_cli_export_and_onnx_backend(tmp_path, capsys):
+    torch.manual_seed(0)
+    src = save_model(create_model("mobilenetv2", input_size=64).eval(), tmp_path / "m.safetensors")
+    out = tmp_path / "m.onnx"
+    assert main(["export", str(src), "--format", "onnx", "--out", str(out)]) == 0
+    assert "dynamic batch" in capsys.readouterr().out
+    meta = {p.key: p.value for p in onnx.load(str(out)).metadata_props}
+    from facealign.zoo import sha256_file
+
+    assert meta["source_sha256"] == sha256_file(src)
+    a_t = FaceAligner(src, detector="cascade")
+    a_o = FaceAligner(out, detector="cascade", backend="onnx", threads=1)
+    r_t, r_o = a_t.predict(ASTRONAUT), a_o.predict(ASTRONAUT)
+    assert len(r_t) == len(r_o) >= 1
+    assert np.abs(r_t.landmarks - r_o.landmarks).max() <= 0.01
+    # a safetensors model with backend onnx is exported once into the cache
+    a_c = FaceAligner(src, detector="cascade", backend="onnx")
+    assert np.abs(a_c.predict(ASTRONAUT).landmarks - r_t.landmarks).max() <= 0.01
+
+
+def test_onnx_path_does_not_import_torch(tmp_path):
+    torch.manual_seed(0)
+    out = export_onnx(create_model("mobilenetv2", input_size=64).eval(), tmp_path / "m.onnx")
+    code = (f"import sys\nfrom facealign.predict.aligner import FaceAligner\n"
+            f"a = FaceAligner({str(out)!r}, detector='cascade', backend='onnx')\n"
+            f"r = a.predict({str(ASTRONAUT)!r})\nassert len(r) >= 1\n"
+            f"assert 'torch' not in sys.modules, 'torch was imported'\nprint('ok')")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0 and res.stdout.strip() == "ok", res.stderr[-2000:]
+
+
+def test_evaluate_backend_onnx_matches_torch(tmp_path, capsys):
+    torch.manual_seed(0)
+    src = save_model(create_model("mobilenetv2", input_size=64).eval(), tmp_path / "m.safetensors")
+    import csv as _csv
+
+    from conftest import subset_csv
+
+    data = f"csv:{subset_csv(tmp_path, 'val', 20)}"
+    common = ["evaluate", "--data", data, "--images", str(YTF / "val" / "images"), "--model", str(src), "--json"]
+    assert main(common) == 0
+    a = json.loads(capsys.readouterr().out)
+    assert main(common + ["--backend", "onnx"]) == 0
+    b = json.loads(capsys.readouterr().out)
+    assert a["n"] == b["n"] == 20 and abs(a["nme"] - b["nme"]) < 1e-3
+
+
+def test_bad_onnx_files(tmp_path):
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"garbage")
+    with pytest.raises(FaceAlignError, match="not a loadable ONNX model"):
+        OnnxLandmarkModel(bad)
+    m = onnx.helper.make_model(onnx.helper.make_graph(
+        [onnx.helper.make_node("Identity", ["x"], ["y"])], "g",
+        [onnx.helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1])],
+        [onnx.helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1])]),
+        opset_imports=[onnx.helper.make_opsetid("", 17)], ir_version=8)
+    onnx.save(m, str(tmp_path / "plain.onnx"))
+    with pytest.raises(FaceAlignError, match="not one exported by facealign"):
+        OnnxLandmarkModel(tmp_path / "plain.onnx")
