@@ -32,30 +32,13 @@ from facealign.models import load_model
 from facealign.predict import predict_dataset
 from facealign.train import load_train_config, train
 
+from benchmarks_gflops import gflops  # sibling helper (benchmarks/ is on sys.path when run as a script)
+
 CONFIG = "configs/ytf68_mnv2_128_rr.yaml"
 RECIPES = {
     "rr": {"loss.name": "rr_ce", "model.heatmap.target": "rr", "model.heatmap.decoder": "topk"},
     "gaussian": {"loss.name": "gaussian_mse", "model.heatmap.target": "gaussian", "model.heatmap.decoder": "argmax"},
 }
-
-
-def gflops(model: torch.nn.Module, size: int) -> float:
-    """Multiply-accumulates of convolutions and linear layers, x2, for one face."""
-    total = 0
-
-    def hook(mod, inp, out):
-        nonlocal total
-        if isinstance(mod, torch.nn.Conv2d):
-            total += out.numel() * (mod.in_channels // mod.groups) * mod.kernel_size[0] * mod.kernel_size[1]
-        elif isinstance(mod, torch.nn.Linear):
-            total += out.numel() * mod.in_features
-
-    hs = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
-    with torch.no_grad():
-        model(torch.zeros(1, 3, size, size))
-    for h in hs:
-        h.remove()
-    return 2 * total / 1e9
 
 
 def ms_per_face(model: torch.nn.Module, size: int, reps: int = 50) -> float:

@@ -1,0 +1,158 @@
+"""Landmark-stage and end-to-end speed: facealign (PyTorch eager, channels-last, ONNX Runtime) vs
+dlib's 68-point shape predictor, on the same YTF-68 val faces and the same crops.
+
+Usage:
+    python benchmarks/speed.py [--model default] [--faces 200] [--threads 2]
+
+Needs the optional extras: pip install 'facealign[onnx,dlib]' face-recognition-models
+(dlib-bin ships the HOG detector; face-recognition-models ships shape_predictor_68_face_landmarks.dat).
+Prints Markdown tables; every ratio is against dlib measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+SHARED = Path(os.environ.get("FACEALIGN_SHARED", "../shared")) / "data"
+
+
+def timeit(fn, reps: int, warm: int = 3) -> float:
+    """Median seconds per call over ``reps`` calls."""
+    for _ in range(warm):
+        fn()
+    ts = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        ts.append(time.perf_counter() - t0)
+    return statistics.median(ts)
+
+
+def dlib_predictor_path() -> Path:
+    spec = importlib.util.find_spec("face_recognition_models")
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit("needs face-recognition-models (pip install face-recognition-models)")
+    return Path(spec.submodule_search_locations[0]) / "models" / "shape_predictor_68_face_landmarks.dat"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", default="default")
+    ap.add_argument("--faces", type=int, default=200)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--batch", type=int, default=32)
+    args = ap.parse_args()
+
+    import dlib
+    import torch
+
+    from facealign.data import load_dataset
+    from facealign.data.crop import crop_matrix, warp_crop
+    from facealign.export.onnx import export_onnx
+    from facealign.export.runtime import OnnxLandmarkModel
+    from facealign.predict import FaceAligner
+    from facealign.zoo import load_model, resolve, sha256_file
+
+    sys_load = os.getloadavg()[0]
+    torch.set_num_threads(args.threads)
+    val = load_dataset(f"csv:{SHARED / 'ytf68/val/landmarks.csv'}")
+    samples = val.samples[: args.faces]
+    images = [s.load_image() for s in samples]
+    model = load_model(args.model).eval()
+    cfg = model.config
+    s = cfg.input_size
+    mats = [crop_matrix(x.landmark_box(), s, cfg.crop_scale) for x in samples]
+    crops = np.stack([warp_crop(im, m, s) for im, m in zip(images, mats)])
+    onnx_path = Path(tempfile.mkdtemp()) / "m.onnx"
+    export_onnx(model, onnx_path, source_sha256=sha256_file(resolve(args.model)))
+    ort_model = OnnxLandmarkModel(onnx_path, threads=args.threads)
+
+    from benchmarks_gflops import gflops  # noqa: E402  (sibling helper)
+
+    gf = gflops(model, s)
+    x_nchw = torch.from_numpy(crops).permute(0, 3, 1, 2).contiguous()
+    x_cl = x_nchw.contiguous(memory_format=torch.channels_last)
+    model_cl = load_model(args.model).eval().to(memory_format=torch.channels_last)
+    n = len(crops)
+    b = args.batch
+
+    def torch_b1(mod, x):
+        i = [0]
+
+        def f():
+            mod.predict(x[i[0] % n:i[0] % n + 1])
+            i[0] += 1
+        return f
+
+    def ort_b1():
+        i = [0]
+
+        def f():
+            ort_model.predict_crops(crops[i[0] % n:i[0] % n + 1])
+            i[0] += 1
+        return f
+
+    predictor = dlib.shape_predictor(str(dlib_predictor_path()))
+    rects = [dlib.rectangle(*[int(round(v)) for v in x.landmark_box()]) for x in samples]
+
+    def dlib_b1():
+        i = [0]
+
+        def f():
+            k = i[0] % n
+            predictor(images[k], rects[k])
+            i[0] += 1
+        return f
+
+    with torch.inference_mode():
+        rows = {
+            "dlib shape predictor (68)": (timeit(dlib_b1(), 200), None),
+            "facealign PyTorch eager (NCHW)": (timeit(torch_b1(model, x_nchw), 100),
+                                               timeit(lambda: model.predict(x_nchw[:b]), 10) / b),
+            "facealign PyTorch channels-last": (timeit(torch_b1(model_cl, x_cl), 100),
+                                                timeit(lambda: model_cl.predict(x_cl[:b]), 10) / b),
+            "facealign ONNX Runtime": (timeit(ort_b1(), 200), timeit(lambda: ort_model.predict_crops(crops[:b]), 20) / b),
+        }
+    dlib_ms = rows["dlib shape predictor (68)"][0] * 1000
+    print(f"\nLandmark stage on {n} YTF-68 val faces, same crops ({s} px), {args.threads} threads, "
+          f"load average at start {sys_load:.2f}, model {args.model} ({gf:.3f} GFLOPs/face)\n")
+    print("| engine | batch-1 ms/face | vs dlib | batch-32 faces/s | achieved GFLOP/s (batch 32) |")
+    print("|---|---|---|---|---|")
+    for name, (t1, tb) in rows.items():
+        fps = f"{1 / tb:.0f}" if tb else "n/a"
+        gfs = f"{gf / tb:.1f}" if tb else "n/a"
+        print(f"| {name} | {t1 * 1000:.2f} | {dlib_ms / (t1 * 1000):.2f}x | {fps} | {gfs} |")
+
+    # end to end: file already decoded, detection + landmarks for the whole image
+    det = dlib.get_frontal_face_detector()
+
+    def dlib_e2e():
+        for im in images[:50]:
+            for r in det(im, 1 if max(im.shape[:2]) < 400 else 0):
+                predictor(im, r)
+
+    e2e = {"dlib (HOG detector + shape predictor)": timeit(dlib_e2e, 3, 1) / 50}
+    for backend in ("torch", "onnx"):
+        al = FaceAligner(args.model, detector="dlib", backend=backend, threads=args.threads, refine=1)
+        e2e[f"facealign {backend} (dlib HOG + model, 1 refine pass)"] = timeit(
+            lambda: [al.predict(im) for im in images[:50]], 3, 1) / 50
+        al0 = FaceAligner(args.model, detector="dlib", backend=backend, threads=args.threads, refine=0)
+        e2e[f"facealign {backend} (dlib HOG + model, no refine)"] = timeit(
+            lambda: [al0.predict(im) for im in images[:50]], 3, 1) / 50
+    base = e2e["dlib (HOG detector + shape predictor)"]
+    print("\nEnd to end, decoded image -> landmarks (50 YTF-68 val images, detection included)\n")
+    print("| pipeline | ms/image | vs dlib |\n|---|---|---|")
+    for name, t in e2e.items():
+        print(f"| {name} | {t * 1000:.1f} | {base / t:.2f}x |")
+
+
+if __name__ == "__main__":
+    main()
