@@ -126,7 +126,7 @@ def resolve(name_or_path: str | Path) -> Path:
         if e.url:
             return download(e.url, e.sha256)
         raise FaceAlignError(f"registry entry {s!r} has neither a file nor a url")
-    if s.startswith(("http://", "https://")):
+    if s.startswith(("http://", "https://", "file://")):
         url, _, frag = s.partition("#")
         if not frag.startswith("sha256="):
             raise FaceAlignError(f"{url}: a model URL needs its checksum: URL#sha256=HEX")
