@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from benchmarks_gflops import gflops  # sibling helper (benchmarks/ is on sys.path when run as a script)
 
 from facealign.codecs.heatmap import bilinear_map, decode_argmax, decode_topk, gaussian_encode
 from facealign.data import load_dataset
@@ -31,8 +32,6 @@ from facealign.evaluation import evaluate_landmarks
 from facealign.models import load_model
 from facealign.predict import predict_dataset
 from facealign.train import load_train_config, train
-
-from benchmarks_gflops import gflops  # sibling helper (benchmarks/ is on sys.path when run as a script)
 
 CONFIG = "configs/ytf68_mnv2_128_rr.yaml"
 RECIPES = {

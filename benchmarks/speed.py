@@ -143,10 +143,10 @@ def main() -> None:
     for backend in ("torch", "onnx"):
         al = FaceAligner(args.model, detector="dlib", backend=backend, threads=args.threads, refine=1)
         e2e[f"facealign {backend} (dlib HOG + model, 1 refine pass)"] = timeit(
-            lambda: [al.predict(im) for im in images[:50]], 3, 1) / 50
+            lambda al=al: [al.predict(im) for im in images[:50]], 3, 1) / 50
         al0 = FaceAligner(args.model, detector="dlib", backend=backend, threads=args.threads, refine=0)
         e2e[f"facealign {backend} (dlib HOG + model, no refine)"] = timeit(
-            lambda: [al0.predict(im) for im in images[:50]], 3, 1) / 50
+            lambda al0=al0: [al0.predict(im) for im in images[:50]], 3, 1) / 50
     base = e2e["dlib (HOG detector + shape predictor)"]
     print("\nEnd to end, decoded image -> landmarks (50 YTF-68 val images, detection included)\n")
     print("| pipeline | ms/image | vs dlib |\n|---|---|---|")

@@ -107,8 +107,7 @@ def mean_shape_predictions(train: LandmarkSet, data: LandmarkSet, box: str = "la
     Returns:
         (N, K, 2) predictions for ``data`` in image pixels.
     """
-    from facealign.data.crop import crop_matrix, invert_affine, transform_points
-    from facealign.data.crop import face_box
+    from facealign.data.crop import crop_matrix, face_box, invert_affine, transform_points
 
     mean = np.mean([transform_points(s.landmarks, crop_matrix(face_box(s, box), size, scale)) for s in train.samples],
                    axis=0)

@@ -12,12 +12,26 @@ DATA = SHARED / "data"
 FIXTURES = DATA / "fixtures" / "benchmark-samples"
 OFFICIAL = FIXTURES / "official-layouts"
 YTF = DATA / "ytf68"
+ASTRONAUT = REPO / "facealign" / "assets" / "astronaut.jpg"
 
 
 def pytest_configure(config):
     import torch
 
     torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="session")
+def small_model(tmp_path_factory):
+    """An untrained 64 px MobileNetV2 regression model file (fixed seed): for API and I/O tests."""
+    import torch
+
+    from facealign.models import create_model, save_model
+
+    torch.manual_seed(0)
+    p = tmp_path_factory.mktemp("small_model") / "small.safetensors"
+    save_model(create_model("mobilenetv2", input_size=64).eval(), p)
+    return p
 
 
 @pytest.fixture(scope="session")

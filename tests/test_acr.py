@@ -5,7 +5,16 @@ import pytest
 import torch
 
 from facealign.codecs import RegressionCodec, decode_regression, encode_regression
-from facealign.losses import ACRLoss, VarianceSchedule, acr_loss, adaptive_wing_loss, difficulty, l1_loss, l2_loss, wing_loss
+from facealign.losses import (
+    ACRLoss,
+    VarianceSchedule,
+    acr_loss,
+    adaptive_wing_loss,
+    difficulty,
+    l1_loss,
+    l2_loss,
+    wing_loss,
+)
 from facealign.shape import fit_shape_pca, load_shape_pca, smooth_face
 from facealign.train.objective import training_shapes
 
@@ -83,6 +92,7 @@ def test_pca_full_variance_reproduces_and_clipping(ytf_train):
 
 def test_pca_cli_and_file(tmp_path, capsys):
     from conftest import YTF
+
     from facealign.cli.main import main
 
     out = tmp_path / "shapes.npz"

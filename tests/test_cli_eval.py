@@ -4,8 +4,8 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import OFFICIAL, YTF
+
 from facealign.cli.main import main
 from facealign.data import load_dataset, write_landmark_csv
 

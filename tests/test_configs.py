@@ -1,8 +1,8 @@
 import glob
 
 import pytest
-
 from conftest import OFFICIAL, REPO
+
 from facealign.train import load_train_config, train
 
 CONFIGS = sorted(glob.glob(str(REPO / "configs" / "*.yaml")))

@@ -1,11 +1,17 @@
-import math
 
 import numpy as np
 import pytest
 import torch
 
-from facealign.codecs.heatmap import (HeatmapCodec, bilinear_map, decode_argmax, decode_soft_argmax, decode_topk,
-                                      gaussian_encode, rr_encode)
+from facealign.codecs.heatmap import (
+    HeatmapCodec,
+    bilinear_map,
+    decode_argmax,
+    decode_soft_argmax,
+    decode_topk,
+    gaussian_encode,
+    rr_encode,
+)
 from facealign.models import create_model
 
 
@@ -129,6 +135,7 @@ def test_flip_tta_is_mirror_consistent():
 
 def test_heatmap_training_runs_and_checks_loss_target(tmp_path):
     from conftest import tiny_config
+
     from facealign.errors import ConfigError
     from facealign.train import train
     from facealign.train.config import config_from_dict

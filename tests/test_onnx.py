@@ -6,16 +6,14 @@ import numpy as np
 import onnx
 import pytest
 import torch
+from conftest import ASTRONAUT, YTF
 
-from conftest import REPO, YTF
 from facealign.cli.main import main
 from facealign.data.crop import crop_matrix, warp_crop
 from facealign.errors import FaceAlignError
 from facealign.export import OnnxLandmarkModel, export_onnx
 from facealign.models import HeatmapConfig, create_model, save_model
 from facealign.predict import FaceAligner
-
-ASTRONAUT = REPO / "facealign" / "assets" / "astronaut.jpg"
 
 
 def real_crops(ytf_val, size, n=8):
@@ -96,7 +94,6 @@ def test_onnx_path_does_not_import_torch(tmp_path):
 def test_evaluate_backend_onnx_matches_torch(tmp_path, capsys):
     torch.manual_seed(0)
     src = save_model(create_model("mobilenetv2", input_size=64).eval(), tmp_path / "m.safetensors")
-    import csv as _csv
 
     from conftest import subset_csv
 

@@ -6,24 +6,13 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from conftest import ASTRONAUT, YTF
 
-from conftest import FIXTURES, REPO, YTF
 from facealign.cli.main import main
-from facealign.detect import CascadeDetector, Detections, FullImageDetector, create_detector, dlib_available
+from facealign.detect import Detections, FullImageDetector, create_detector, dlib_available
 from facealign.detect.detectors import read_boxes_file
 from facealign.errors import DataError, FaceAlignError
-from facealign.models import create_model, save_model
 from facealign.predict import FaceAligner, FaceResult
-
-ASTRONAUT = REPO / "facealign" / "assets" / "astronaut.jpg"
-
-
-@pytest.fixture(scope="module")
-def small_model(tmp_path_factory):
-    torch.manual_seed(0)
-    p = tmp_path_factory.mktemp("m") / "small.safetensors"
-    save_model(create_model("mobilenetv2", input_size=64).eval(), p)
-    return p
 
 
 @pytest.fixture(scope="module")

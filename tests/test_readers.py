@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
-
 from conftest import FIXTURES, OFFICIAL, YTF
+
 from facealign.data import load_dataset, read_cofw, read_pts, read_wflw, write_pts
 from facealign.data.readers.lapa import read_lapa
 from facealign.data.readers.tabular import read_coco, read_csv_dataset

@@ -20,24 +20,19 @@ import cv2
 import numpy as np
 import pytest
 import scipy.io as sio
-import torch
 import yaml
+from conftest import ASTRONAUT, OFFICIAL, REPO, YTF, tiny_config
 
-from conftest import OFFICIAL, REPO, YTF, tiny_config
 from facealign.cli.main import main
 from facealign.models import create_model, save_model
 
-ASTRONAUT = REPO / "facealign" / "assets" / "astronaut.jpg"
 HEADER = "file," + ",".join(f"x{i},y{i}" for i in range(68))
 VAL_IMG = sorted((YTF / "val" / "images").glob("*.jpg"))[0]
 
 
-@pytest.fixture(scope="module")
-def model_file(tmp_path_factory):
-    torch.manual_seed(0)
-    p = tmp_path_factory.mktemp("rm") / "m.safetensors"
-    save_model(create_model("mobilenetv2", input_size=64).eval(), p)
-    return p
+@pytest.fixture
+def model_file(small_model):
+    return small_model
 
 
 def row(name="a.jpg", n=68, value="10"):

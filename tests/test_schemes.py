@@ -2,8 +2,8 @@ import json
 
 import numpy as np
 import pytest
-
 from conftest import FIXTURES, OFFICIAL
+
 from facealign.data import load_dataset
 from facealign.errors import SchemeError
 from facealign.schemes import BUILTIN_SCHEMES, IBUG_68, Scheme, get_scheme, load_scheme_file

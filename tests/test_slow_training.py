@@ -1,8 +1,8 @@
 """Real training runs (minutes): pytest -m slow."""
 
 import pytest
-
 from conftest import YTF
+
 from facealign.evaluation import evaluate_landmarks, mean_shape_predictions
 from facealign.models import load_model
 from facealign.predict import predict_dataset

@@ -9,8 +9,8 @@ import time
 import pytest
 import torch
 import yaml
-
 from conftest import REPO, YTF, tiny_config
+
 from facealign.cli.main import main
 from facealign.errors import ConfigError
 from facealign.models import load_model

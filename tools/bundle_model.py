@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from pathlib import Path
 
 from facealign.data import load_dataset
 from facealign.evaluation import evaluate_landmarks

@@ -8,7 +8,7 @@ from torch.utils.data import Dataset
 
 from facealign.data.augment import AugmentConfig, Geometry, photometric, sample_geometry
 from facealign.data.crop import DEFAULT_CROP_SCALE, BoxSource, crop_matrix, face_box, transform_points, warp_crop
-from facealign.data.sample import LandmarkSet, Sample
+from facealign.data.sample import LandmarkSet
 
 __all__ = ["CropDataset", "face_box", "BoxSource"]
 

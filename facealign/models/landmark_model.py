@@ -13,8 +13,8 @@ from torch import nn
 from facealign.codecs import RegressionCodec
 from facealign.errors import ConfigError, FaceAlignError
 from facealign.models.backbones import create_final_features, timm_name
-from facealign.models.heads import RegressionHead
 from facealign.models.config import HEADS, HeatmapConfig, ModelConfig
+from facealign.models.heads import RegressionHead
 
 FORMAT_VERSION = 1
 __all__ = ["LandmarkModel", "ModelConfig", "HeatmapConfig", "create_model", "save_model", "load_model_file",

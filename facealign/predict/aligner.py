@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -15,7 +16,6 @@ from facealign.detect.calibration import BoxCalibration, calibration_for
 from facealign.errors import FaceAlignError
 from facealign.predict.images import as_image_list
 from facealign.predict.result import FaceResult
-
 
 BACKENDS = ("torch", "onnx")
 
@@ -152,7 +152,7 @@ class FaceAligner:
         owners = [(i, j) for i, b in enumerate(boxes) for j in range(len(b))]
         flat = [np.asarray(boxes[i][j], np.float64) for i, j in owners]
         pts, scores = np.zeros((len(owners), k, 2), np.float32), np.ones((len(owners), k), np.float32)
-        for it in range(1 + (self.refine if refine is None else refine)):
+        for _ in range(1 + (self.refine if refine is None else refine)):
             if not owners:
                 break
             pts, scores = self._run(images, owners, flat)

@@ -59,8 +59,7 @@ def predict_dataset_numpy(runner, data: LandmarkSet, box: str | None = None, bat
                           progress=None) -> tuple[np.ndarray, np.ndarray]:
     """:func:`predict_dataset` for a torch-free runner (e.g. :class:`~facealign.export.OnnxLandmarkModel`):
     the same crops (no augmentation), cut with numpy/OpenCV."""
-    from facealign.data.crop import crop_matrix, warp_crop
-    from facealign.data.crop import face_box
+    from facealign.data.crop import crop_matrix, face_box, warp_crop
 
     cfg = runner.config
     k = data.scheme.num_points

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
@@ -221,7 +220,7 @@ def train(cfg: TrainConfig, resume: bool = False, verbose: bool = True) -> Train
             state = {"model": model.state_dict(), "optim": opt.state_dict(), "sched": sched.state_dict(),
                      "epoch": epoch, "history": history, "best_nme": best_nme, "best_epoch": best_epoch,
                      "torch_rng": torch.get_rng_state(), "config": json.dumps(cfg.to_dict())}
-            atomic_write(ckpt_path, lambda t: torch.save(state, t))
+            atomic_write(ckpt_path, lambda t, state=state: torch.save(state, t))
             if verbose:
                 _log(f"epoch {epoch + 1}/{cfg.epochs} loss {row['train_loss']:.4f} "
                      + (f"val NME {row['val_nme']:.3f}% FR {row['val_fr']:.2f}% " if "val_nme" in row else "")

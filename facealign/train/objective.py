@@ -6,8 +6,7 @@ import numpy as np
 import torch
 
 from facealign.codecs.regression import encode_regression
-from facealign.data.crop import crop_matrix, transform_points
-from facealign.data.crop import face_box
+from facealign.data.crop import crop_matrix, face_box, transform_points
 from facealign.data.sample import LandmarkSet
 from facealign.errors import ConfigError
 from facealign.losses import ACRLoss, VarianceSchedule, l1_loss, l2_loss, wing_loss
@@ -36,7 +35,8 @@ def training_shapes(data: LandmarkSet, size: int, box: str, scale: float, with_f
 
 def fit_pca_for(cfg: TrainConfig, data: LandmarkSet) -> ShapePCA:
     m = cfg.model
-    return fit_shape_pca(training_shapes(data, m.input_size, m.box, m.crop_scale, cfg.augment is not None and cfg.augment.flip > 0))
+    flips = cfg.augment is not None and cfg.augment.flip > 0
+    return fit_shape_pca(training_shapes(data, m.input_size, m.box, m.crop_scale, flips))
 
 
 class RegressionObjective:

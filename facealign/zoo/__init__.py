@@ -11,9 +11,10 @@ import hashlib
 import json
 import os
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from facealign.errors import FaceAlignError
 

@@ -48,7 +48,8 @@ def read_wflw(path: str | Path, split: str = "test", images: str | Path | None =
             if not fields:
                 continue
             if len(fields) != _FIELDS:
-                raise DataError(p, f"expected {_FIELDS} fields (196 coordinates, 4 box, 6 flags, path), found {len(fields)}", lineno)
+                raise DataError(p, f"expected {_FIELDS} fields (196 coordinates, 4 box, 6 flags, path), "
+                                   f"found {len(fields)}", lineno)
             try:
                 nums = np.array([float(v) for v in fields[:206]])
             except ValueError as e:
