@@ -79,3 +79,14 @@ def test_config_errors():
         LandmarkModel(ModelConfig(backbone="no_such_net"))
     with pytest.raises(ConfigError, match="unknown head"):
         LandmarkModel(ModelConfig(head="magic"))
+
+
+def test_atomic_files_get_normal_permissions(tmp_path):
+    import os
+
+    from facealign.utils.io import atomic_write_text
+
+    atomic_write_text(tmp_path / "a.txt", "x")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o666 & ~mask

@@ -101,7 +101,7 @@ def read_csv_dataset(path: str | Path, images: str | Path | None = None,
         raise DataError(p, f"CSV has {k} points per face but scheme {sch.name!r} has {sch.num_points}")
     samples = [Sample(image=resolve_in_root(root, f, p, line), landmarks=pts, key=f, source=f"{p}:{line}",
                       subsets=("full",)) for line, f, pts in rows]
-    return LandmarkSet(p.stem, sch, samples, root)
+    return LandmarkSet(f"{p.parent.name}/{p.stem}" if p.parent.name else p.stem, sch, samples, root)
 
 
 def read_coco(path: str | Path, images: str | Path | None = None, scheme: Scheme | str | None = None) -> LandmarkSet:
