@@ -81,6 +81,10 @@ def run(args: argparse.Namespace) -> int:
     csv_rows: list[tuple[str, np.ndarray]] = []
     interrupted = False
     todo = images
+    if args.skip_existing and out is not None and out.is_dir():
+        # temporary files of a killed run (atomic writes not yet renamed) are dropped on resume
+        for tmp in out.rglob(".*.tmp"):
+            tmp.unlink(missing_ok=True)
     if args.skip_existing and out is not None and args.format == "json":
         todo = [(f, r) for f, r in images if not outputs_for(out, r, "json").is_file()]
         stats["skipped"] = len(images) - len(todo)
