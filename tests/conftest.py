@@ -5,6 +5,10 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
+if "FACEALIGN_CACHE" not in os.environ:  # never write into the user's home from tests
+    import tempfile
+
+    os.environ["FACEALIGN_CACHE"] = tempfile.mkdtemp(prefix="facealign-test-cache-")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("FACEALIGN_SHARED", REPO.parent / "shared"))

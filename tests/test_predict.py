@@ -59,14 +59,16 @@ def test_no_face_is_an_empty_result_not_an_error(aligner):
     assert len(r) == 0
 
 
-def test_user_boxes_and_all_faces_in_one_pass(small_model):
-    al = FaceAligner(small_model, detector="cascade", refine=0)
+@pytest.mark.parametrize("backend", ["torch", "onnx"])
+def test_user_boxes_and_all_faces_in_one_pass(small_model, backend):
+    al = FaceAligner(small_model, detector="cascade", refine=0, backend=backend)
     calls = []
-    al.model.register_forward_hook(lambda *a: calls.append(1))
+    run = al.runner.predict_crops
+    al.runner.predict_crops = lambda crops, flip=None: (calls.append(len(crops)), run(crops, flip))[1]
     imgs = [cv2.cvtColor(cv2.imread(str(ASTRONAUT)), cv2.COLOR_BGR2RGB)] * 3
     boxes = [np.array([[180.0, 80, 270, 175]]), np.array([[180.0, 80, 270, 175], [10, 10, 60, 60]]), np.zeros((0, 4))]
     res = al.predict(imgs, boxes=boxes)
-    assert [len(r) for r in res] == [1, 2, 0] and len(calls) == 1
+    assert [len(r) for r in res] == [1, 2, 0] and calls == [3]
     np.testing.assert_array_equal(res[1].boxes[0], [180, 80, 270, 175])
     with pytest.raises(FaceAlignError, match="zero or negative size"):
         al.predict(imgs[0], boxes=np.array([[10.0, 10, 5, 20]]))
@@ -227,3 +229,12 @@ def test_one_euro_reduces_jitter():
     step = np.r_[np.zeros(50), np.full(50, 100.0)]
     y = np.array([f(np.array([v])) for v in step])[:, 0]
     assert y[-1] == pytest.approx(100, abs=1)
+
+
+def test_auto_backend_is_onnx_when_installed(small_model):
+    from facealign.predict.aligner import onnxruntime_available
+
+    al = FaceAligner(small_model, detector="full")
+    assert al.backend == ("onnx" if onnxruntime_available() else "torch")
+    with pytest.raises(FaceAlignError, match="unknown backend"):
+        FaceAligner(small_model, detector="full", backend="tensorrt")

@@ -33,7 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--smooth", action="store_true", help="videos: One-Euro smoothing of landmark tracks")
     p.add_argument("--detect-every", type=int, default=10, help="videos: run the detector every N frames (default 10)")
     p.add_argument("--max-frames", type=int, help="videos: stop after N frames")
-    p.add_argument("--backend", default="torch", choices=["torch", "onnx"], help="landmark-stage engine")
+    p.add_argument("--backend", default="auto", choices=["auto", "torch", "onnx"],
+                   help="landmark-stage engine; auto: ONNX Runtime when installed (faster), else PyTorch")
     p.add_argument("--threads", type=int, help="threads of the landmark stage")
     p.set_defaults(func=run)
 
