@@ -90,3 +90,21 @@ def test_atomic_files_get_normal_permissions(tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_backbone_weights_from_a_local_file(tmp_path):
+    """ImageNet-style classification weights of the same timm model load into the backbone."""
+    import timm
+    from safetensors.torch import save_file
+
+    torch.manual_seed(1)
+    clf = timm.create_model("mobilenetv2_100", pretrained=False)
+    save_file({k: v.contiguous() for k, v in clf.state_dict().items()}, str(tmp_path / "w.safetensors"))
+    torch.save(clf.state_dict(), tmp_path / "w.pth")
+    for f in ("w.safetensors", "w.pth"):
+        m = create_model("mobilenetv2", input_size=64, pretrained_file=tmp_path / f)
+        torch.testing.assert_close(m.backbone.net.conv_stem.weight, clf.conv_stem.weight)
+        hm = create_model("mobilenetv2", head="heatmap", input_size=64, pretrained_file=tmp_path / f)
+        torch.testing.assert_close(hm.backbone.net.conv_stem.weight, clf.conv_stem.weight)
+    with pytest.raises(FaceAlignError, match="only .* backbone tensors match"):
+        create_model("efficientnet_b0", input_size=64, pretrained_file=tmp_path / "w.pth")

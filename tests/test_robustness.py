@@ -208,6 +208,11 @@ CASES = {
     "model for another scheme than the data": (model_case(wflw_model), 2, "model predicts 98 points"),
     "tampered checksum": (model_case(tampered), 2, "sha256 mismatch"),
     "unknown model name": (model_case(lambda t, m: "no-such-model"), 2, "no such model file or name"),
+    "pca on a missing data set": (lambda t, m: ["pca", "--data", f"csv:{t / 'none.csv'}", "--out", str(t / "s.npz")],
+                                  2, "no such file"),
+    "export of a file that is not a model": (
+        lambda t, m: ((t / "x.safetensors").write_text("hi"), ["export", str(t / "x.safetensors"), "--out", str(t / "x.onnx")])[1],
+        2, r"x\.safetensors: not a facealign model file"),
     # ---- configs -----------------------------------------------------------------------------
     "config unknown key": (cfg_case(**{"optim.learnrate": 0.1}), 2, r"c\.yaml: unknown key 'optim\.learnrate'"),
     "config wrong type": (cfg_case(**{"batch_size": "big"}), 2, r"c\.yaml: batch_size must be an integer, got 'big'"),

@@ -74,7 +74,11 @@ class OptimConfig:
 
 @dataclass
 class TrainConfig:
-    """One training run."""
+    """One training run.
+
+    ``pretrained``: optional local weights file of the backbone (e.g. timm ImageNet weights saved
+    as .safetensors or a torch state dict); nothing is ever downloaded.
+    """
 
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -91,6 +95,7 @@ class TrainConfig:
     max_steps_per_epoch: int | None = None
     val_batch_size: int = 64
     log_every: int = 20
+    pretrained: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)

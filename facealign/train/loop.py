@@ -119,7 +119,7 @@ def train(cfg: TrainConfig, resume: bool = False, verbose: bool = True) -> Train
                              scheme=cfg.model.scheme if isinstance(cfg.model.scheme, str) else None)
                 if cfg.data.val else None)
     torch.manual_seed(cfg.seed)
-    model = LandmarkModel(cfg.model)
+    model = LandmarkModel(cfg.model, cfg.pretrained)
     if train_data.scheme.num_points != model.scheme.num_points:
         raise FaceAlignError(f"{cfg.data.train}: {train_data.scheme.num_points} points per face, but the model's "
                              f"scheme {model.scheme.name!r} has {model.scheme.num_points}")
