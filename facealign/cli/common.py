@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-import sys
-from collections.abc import Callable, Iterator
 
 from facealign.data import FORMATS, LandmarkSet, load_dataset
+from facealign.utils.progress import console, progress_bar
+
+__all__ = ["add_data_args", "load_data_from_args", "console", "progress_bar"]
 
 
 def add_data_args(p: argparse.ArgumentParser, required: bool = True) -> None:
@@ -21,23 +21,3 @@ def add_data_args(p: argparse.ArgumentParser, required: bool = True) -> None:
 
 def load_data_from_args(args: argparse.Namespace) -> LandmarkSet:
     return load_dataset(args.data, split=args.split, images=args.images, scheme=args.scheme)
-
-
-def console(stderr: bool = False):
-    from rich.console import Console
-
-    return Console(stderr=stderr, highlight=False)
-
-
-@contextlib.contextmanager
-def progress_bar(label: str, total: int, quiet: bool = False) -> Iterator[Callable[[], None]]:
-    """A rich progress bar on stderr (silent when ``quiet`` or stderr is not a terminal)."""
-    if quiet or not sys.stderr.isatty():
-        yield lambda: None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=console(stderr=True), transient=True) as prog:
-        task = prog.add_task(label, total=total)
-        yield lambda: prog.advance(task)

@@ -29,6 +29,7 @@ from facealign.predict.on_dataset import predict_dataset
 from facealign.train.config import OptimConfig, TrainConfig
 from facealign.train.objective import build_objective
 from facealign.utils.io import atomic_write, atomic_write_text
+from facealign.utils.progress import progress_bar
 
 CHECKPOINT = "last.ckpt"
 BEST = "best.safetensors"
@@ -178,24 +179,26 @@ def train(cfg: TrainConfig, resume: bool = False, verbose: bool = True) -> Train
         net.train()
         t0 = time.perf_counter()
         loss_sum, seen = 0.0, 0
-        for step, batch in enumerate(loader):
-            x = batch["image"]
-            if cfg.channels_last:
-                x = x.contiguous(memory_format=torch.channels_last)
-            output = net(x)
-            loss = objective(output, batch)
-            if not torch.isfinite(loss):
-                raise FaceAlignError(f"loss became {loss.item()} at epoch {epoch} step {step}; lower optim.lr")
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            loss_sum += loss.item() * len(x)
-            seen += len(x)
-            if main and verbose and cfg.log_every and (step + 1) % cfg.log_every == 0:
-                rate = seen / (time.perf_counter() - t0)
-                _log(f"epoch {epoch + 1}/{cfg.epochs} step {step + 1}/{steps} loss {loss_sum / seen:.4f} "
-                     f"{rate * world:.1f} img/s")
+        with progress_bar(f"epoch {epoch + 1}/{cfg.epochs}", steps, quiet=not (main and verbose)) as advance:
+            for step, batch in enumerate(loader):
+                x = batch["image"]
+                if cfg.channels_last:
+                    x = x.contiguous(memory_format=torch.channels_last)
+                output = net(x)
+                loss = objective(output, batch)
+                if not torch.isfinite(loss):
+                    raise FaceAlignError(f"loss became {loss.item()} at epoch {epoch} step {step}; lower optim.lr")
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                sched.step()
+                loss_sum += loss.item() * len(x)
+                seen += len(x)
+                advance()
+                if main and verbose and cfg.log_every and (step + 1) % cfg.log_every == 0 and not sys.stderr.isatty():
+                    rate = seen / (time.perf_counter() - t0)
+                    _log(f"epoch {epoch + 1}/{cfg.epochs} step {step + 1}/{steps} loss {loss_sum / seen:.4f} "
+                         f"{rate * world:.1f} img/s")
         train_time = time.perf_counter() - t0
         row: dict[str, Any] = {"epoch": epoch, "train_loss": loss_sum / max(seen, 1),
                                "lr": opt.param_groups[0]["lr"], "img_per_s": seen * world / train_time, **extra}

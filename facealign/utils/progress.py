@@ -1,0 +1,27 @@
+"""Console output: rich tables and progress bars (silent when not on a terminal)."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Callable, Iterator
+
+
+def console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+@contextlib.contextmanager
+def progress_bar(label: str, total: int, quiet: bool = False) -> Iterator[Callable[[], None]]:
+    """A rich progress bar on stderr (silent when ``quiet`` or stderr is not a terminal)."""
+    if quiet or not sys.stderr.isatty():
+        yield lambda: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=console(stderr=True), transient=True) as prog:
+        task = prog.add_task(label, total=total)
+        yield lambda: prog.advance(task)
