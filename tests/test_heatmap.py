@@ -100,10 +100,12 @@ def test_r1_loss_minimiser_decodes_to_the_point():
 
 
 def test_codec_validation():
+    from facealign.models import HeatmapConfig
+
     with pytest.raises(ValueError, match="multiple of the heatmap stride"):
-        HeatmapCodec(100, 16)
+        HeatmapCodec(100, HeatmapConfig(stride=16))
     with pytest.raises(ValueError, match="unknown decoder"):
-        HeatmapCodec(128, 4, decoder="mean")
+        HeatmapCodec(128, HeatmapConfig(decoder="mean"))
 
 
 @pytest.mark.parametrize("backbone,size,stride,params", [("mobilenetv2", 128, 4, 0.59), ("mobilenetv2", 128, 16, 0.59),

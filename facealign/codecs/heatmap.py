@@ -7,9 +7,11 @@ half-pixel offset; the network learns whatever offset its receptive fields have.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
+
+from facealign.models.config import HeatmapConfig
 
 TARGETS = ("rr", "gaussian")
 DECODERS = ("topk", "argmax", "soft_argmax")
@@ -122,28 +124,27 @@ class HeatmapCodec:
     """Codec of a heatmap head whose output is (B, 2, K, H, W) (channel 1 = foreground logits).
 
     Attributes:
-        size: Input crop side S. stride: s (4, 8, 16). target: ``rr`` or ``gaussian``.
-        decoder: ``topk`` (default for rr), ``argmax`` (classic), ``soft_argmax``.
-        topk: k of the top-k decoder. sigma: Gaussian target width in heatmap cells.
-        two_class: Decode the logit difference (channel 1 - channel 0), for the R2 loss.
+        size: Input crop side S.
+        settings: Stride, target, decoder, top-k, sigma and two-class flag
+            (:class:`facealign.models.config.HeatmapConfig`).
     """
 
     size: int
-    stride: int = 4
-    target: str = "rr"
-    decoder: str = "topk"
-    topk: int = 9
-    sigma: float = 1.0
-    two_class: bool = False
+    settings: HeatmapConfig = field(default_factory=HeatmapConfig)
     kind: str = "heatmap"
 
     def __post_init__(self) -> None:
-        if self.size % self.stride:
-            raise ValueError(f"input size {self.size} is not a multiple of the heatmap stride {self.stride}")
-        if self.target not in TARGETS:
-            raise ValueError(f"unknown heatmap target {self.target!r}; choose one of {list(TARGETS)}")
-        if self.decoder not in DECODERS:
-            raise ValueError(f"unknown decoder {self.decoder!r}; choose one of {list(DECODERS)}")
+        hm = self.settings
+        if self.size % hm.stride:
+            raise ValueError(f"input size {self.size} is not a multiple of the heatmap stride {hm.stride}")
+        if hm.target not in TARGETS:
+            raise ValueError(f"unknown heatmap target {hm.target!r}; choose one of {list(TARGETS)}")
+        if hm.decoder not in DECODERS:
+            raise ValueError(f"unknown decoder {hm.decoder!r}; choose one of {list(DECODERS)}")
+
+    @property
+    def stride(self) -> int:
+        return self.settings.stride
 
     @property
     def hw(self) -> tuple[int, int]:
@@ -151,12 +152,12 @@ class HeatmapCodec:
 
     def foreground(self, output: torch.Tensor) -> torch.Tensor:
         """(B, 2, K, H, W) head output -> (B, K, H, W) maps to decode."""
-        return output[:, 1] - output[:, 0] if self.two_class else output[:, 1]
+        return output[:, 1] - output[:, 0] if self.settings.two_class else output[:, 1]
 
     def decode(self, output: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         fg = self.foreground(output)
-        if self.decoder == "topk":
-            return decode_topk(fg, self.stride, self.topk)
-        if self.decoder == "argmax":
+        if self.settings.decoder == "topk":
+            return decode_topk(fg, self.stride, self.settings.topk)
+        if self.settings.decoder == "argmax":
             return decode_argmax(fg, self.stride)
         return decode_soft_argmax(fg, self.stride)

@@ -83,7 +83,7 @@ def build_heatmap_parts(config, num_points: int, pretrained_file=None):
     backbone = FusedFeatures(config.backbone, hm.stride, pretrained_file)
     head = BinaryHeatmapHead(backbone.out_channels, num_points)
     try:
-        codec = HeatmapCodec(config.input_size, hm.stride, hm.target, hm.decoder, hm.topk, hm.sigma, hm.two_class)
+        codec = HeatmapCodec(config.input_size, hm)
     except ValueError as e:
         raise ConfigError(str(e)) from None
     return backbone, head, codec

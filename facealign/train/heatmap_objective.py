@@ -47,7 +47,7 @@ class HeatmapObjective:
             target.scatter_(2, idx[..., None], 1)
             ce = F.cross_entropy(output.reshape(b, 2, k, h * w), target, reduction="none")  # (B, K, HW)
             return (ce.mean(-1) * weight).sum() / weight.sum().clamp_min(1.0)
-        target = gaussian_encode(pts, self.codec.stride, (h, w), self.codec.sigma)
+        target = gaussian_encode(pts, self.codec.stride, (h, w), self.codec.settings.sigma)
         fg = output[:, 1]
         if self.name == "gaussian_mse":
             return F.mse_loss(fg, target) * 1000.0  # HRNet-scale magnitude; Adam ignores the factor

@@ -68,27 +68,22 @@ def _coerce(tp: Any, value: Any, source: str, key: str) -> Any:
         if not isinstance(value, dict):
             raise ConfigError(f"{source}: {key} must be a mapping, got {value!r}")
         return dict(value)
-    if tp is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{source}: {key} must be a number, got {value!r}")
-        return float(value)
-    if tp is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{source}: {key} must be an integer, got {value!r}")
-        return value
-    if tp is bool:
-        if not isinstance(value, bool):
-            raise ConfigError(f"{source}: {key} must be true or false, got {value!r}")
-        return value
-    if tp is str:
-        if not isinstance(value, str):
-            raise ConfigError(f"{source}: {key} must be a string, got {value!r}")
-        return value
-    if tp is dict:
-        if not isinstance(value, dict):
-            raise ConfigError(f"{source}: {key} must be a mapping, got {value!r}")
-        return value
+    if tp in _SCALARS:
+        kinds, what = _SCALARS[tp]
+        # bool is an int in Python, but never a valid number in a config
+        if not isinstance(value, kinds) or (tp is not bool and isinstance(value, bool)):
+            raise ConfigError(f"{source}: {key} must be {what}, got {value!r}")
+        return float(value) if tp is float else value
     return value
+
+
+_SCALARS: dict[Any, tuple[tuple[type, ...], str]] = {
+    float: ((int, float), "a number"),
+    int: ((int,), "an integer"),
+    bool: ((bool,), "true or false"),
+    str: ((str,), "a string"),
+    dict: ((dict,), "a mapping"),
+}
 
 
 def _name(tp: Any) -> str:
