@@ -148,3 +148,22 @@ def test_heatmap_training_runs_and_checks_loss_target(tmp_path):
     bad = tiny_config(tmp_path, "bad", epochs=1, **{"model.head": "heatmap", "loss.name": "gaussian_mse"})
     with pytest.raises(ConfigError, match="needs model.heatmap.target 'gaussian'"):
         train(config_from_dict(bad), verbose=False)
+
+
+def test_gaussian_ce_loss_is_minimised_by_the_target():
+    from types import SimpleNamespace
+
+    from facealign.models import HeatmapConfig
+    from facealign.train.heatmap_objective import HeatmapObjective
+
+    codec = HeatmapCodec(64, HeatmapConfig(stride=4, target="gaussian", decoder="argmax"))
+    cfg = SimpleNamespace(loss=SimpleNamespace(name="gaussian_ce"), model=SimpleNamespace(heatmap=codec.settings))
+    obj = HeatmapObjective(cfg, SimpleNamespace(codec=codec))
+    pts = torch.tensor([[[21.0, 30.0], [40.0, 8.0]]])
+    target = gaussian_encode(pts, 4, (16, 16))
+    ideal = torch.stack([torch.zeros_like(target), torch.log((target / target.sum((-1, -2), keepdim=True)).clamp_min(1e-30))], 1)
+    flat = torch.zeros_like(ideal)
+    batch = {"landmarks": pts}
+    assert obj(ideal, batch) < obj(flat, batch)
+    dec, _ = codec.decode(ideal)
+    torch.testing.assert_close(dec, torch.round(pts / 4) * 4)

@@ -2,8 +2,9 @@
 
 ``rr_ce`` (R1, default): spatial softmax cross-entropy of the foreground logits against a
 randomized-rounding target cell, re-drawn every step. ``rr_pixel_ce`` (R2): per-pixel two-class
-cross-entropy against the one-hot map. ``gaussian_mse`` / ``awing``: the classic Gaussian
-target (centred on the rounded cell) with MSE or Adaptive Wing.
+cross-entropy against the one-hot map. ``gaussian_ce``: the classic Gaussian target (centred on
+the rounded cell), normalised to a distribution, with the same spatial softmax cross-entropy;
+``gaussian_mse`` / ``awing``: the Gaussian target with MSE or Adaptive Wing on the raw maps.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from facealign.codecs.heatmap import gaussian_encode, rr_encode
 from facealign.errors import ConfigError
 from facealign.losses import adaptive_wing_loss
 
-HEATMAP_LOSSES = {"rr_ce": "rr", "rr_pixel_ce": "rr", "gaussian_mse": "gaussian", "awing": "gaussian"}
+HEATMAP_LOSSES = {"rr_ce": "rr", "rr_pixel_ce": "rr", "gaussian_ce": "gaussian", "gaussian_mse": "gaussian",
+                  "awing": "gaussian"}
 
 
 class HeatmapObjective:
@@ -49,6 +51,11 @@ class HeatmapObjective:
             return (ce.mean(-1) * weight).sum() / weight.sum().clamp_min(1.0)
         target = gaussian_encode(pts, self.codec.stride, (h, w), self.codec.settings.sigma)
         fg = output[:, 1]
+        if self.name == "gaussian_ce":
+            dist = target.reshape(b, k, h * w)
+            dist = dist / dist.sum(-1, keepdim=True)
+            logp = torch.log_softmax(fg.reshape(b, k, h * w), dim=-1)
+            return -(dist * logp).sum(-1).mean()
         if self.name == "gaussian_mse":
             return F.mse_loss(fg, target) * 1000.0  # HRNet-scale magnitude; Adam ignores the factor
         return adaptive_wing_loss(fg, target)
