@@ -137,7 +137,7 @@ class FaceAligner:
             crop_boxes = [d.boxes.copy() for d in dets]
         else:
             dets = [self.detect(img, src) for img, src in items]
-            crop_boxes = [self.calibration.apply(d.boxes) if len(d) else d.boxes for d in dets]
+            crop_boxes = [self.calibration.apply(d.boxes) for d in dets]
         results = self.align([img for img, _ in items], crop_boxes)
         out = [FaceResult(d.boxes, lm, sc, d.scores, self.scheme, img.shape[:2], src)
                for (img, src), d, (lm, sc) in zip(items, dets, results)]

@@ -84,7 +84,7 @@ def process_video(aligner: FaceAligner, source: str | int, jsonl: Path | None, v
             if not tracks or frames % max(1, detect_every) == 0:
                 det = aligner.detect(rgb)
                 det_runs += 1
-                boxes = aligner.calibration.apply(det.boxes) if len(det) else det.boxes
+                boxes = aligner.calibration.apply(det.boxes)
                 lms = aligner.align([rgb], [boxes])[0]
                 # keep each face's smoothing state when a detection continues a track
                 new_filters = []
@@ -95,8 +95,8 @@ def process_video(aligner: FaceAligner, source: str | int, jsonl: Path | None, v
                 filters = new_filters
                 det_boxes, det_scores = det.boxes, det.scores
             else:
-                lms = aligner.align([rgb], [np.stack([landmark_box(t) for t in tracks])], refine=0)[0]
                 det_boxes = np.stack([landmark_box(t) for t in tracks])
+                lms = aligner.align([rgb], [det_boxes], refine=0)[0]
                 det_scores = np.ones(len(tracks), np.float32)
             pts, scores = lms
             if smooth:
