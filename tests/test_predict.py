@@ -104,6 +104,56 @@ def test_detectors_find_real_faces(name):
     assert hits >= 17
 
 
+@pytest.mark.skipif(not dlib_available(), reason="needs dlib-bin")
+def test_dlib_searches_coarse_to_fine(monkeypatch):
+    from facealign.data import load_dataset
+    from facealign.detect import DlibHOGDetector
+
+    val = load_dataset(f"csv:{YTF / 'val' / 'landmarks.csv'}")
+    side = lambda s: float(np.ptp(s.landmarks, axis=0).max())  # noqa: E731
+    big = next(s for s in val.samples if side(s) > 110 and max(s.load_image().shape[:2]) < 400)
+    small = next(s for s in val.samples if side(s) < 45)
+    passes = []
+    det = DlibHOGDetector()
+    real = det._run
+    monkeypatch.setattr(det, "_run", lambda im, up: passes.append(up) or real(im, up))
+    assert len(det.detect(big.load_image())) >= 1 and passes == [0]
+    passes.clear()
+    d = det.detect(small.load_image())
+    assert passes == [0, 1]  # the plain pass cannot see a face under dlib's 80 px window
+    c = small.landmarks.mean(axis=0)
+    assert any(b[0] <= c[0] <= b[2] and b[1] <= c[1] <= b[3] for b in d.boxes)
+    always = DlibHOGDetector(upsample=1)
+    passes.clear()
+    monkeypatch.setattr(always, "_run", lambda im, up: passes.append(up) or real(im, up))
+    always.detect(big.load_image())
+    assert passes == [1]
+    with pytest.raises(ValueError, match="upsample"):
+        DlibHOGDetector(upsample=-1)
+
+
+def test_cascade_searches_coarse_to_fine(monkeypatch):
+    from facealign.data import load_dataset
+    from facealign.detect import CascadeDetector
+
+    val = load_dataset(f"csv:{YTF / 'val' / 'landmarks.csv'}")
+    side = lambda s: float(np.ptp(s.landmarks, axis=0).max())  # noqa: E731
+    big = next(s for s in val.samples if side(s) > 110 and max(s.load_image().shape[:2]) < 400)
+    def found(det, s):
+        c = s.landmarks.mean(axis=0)
+        return any(b[0] <= c[0] <= b[2] and b[1] <= c[1] <= b[3] for b in det.detect(s.load_image()).boxes)
+
+    small = next(s for s in val.samples if side(s) < 45 and found(CascadeDetector(coarse_to_fine=False), s))
+    for det, first in ((CascadeDetector(), 80), (CascadeDetector(coarse_to_fine=False), 20)):
+        sizes = []
+        real = det._run
+        monkeypatch.setattr(det, "_run", lambda g, m, real=real, sizes=sizes: sizes.append(m) or real(g, m))
+        assert len(det.detect(big.load_image())) >= 1 and sizes == [first]
+        sizes.clear()
+        assert found(det, small)
+        assert sizes == ([80, 20] if first == 80 else [20])
+
+
 def test_full_detector_and_unknown():
     d = FullImageDetector().detect(np.zeros((10, 20, 3), np.uint8))
     np.testing.assert_array_equal(d.boxes, [[0, 0, 19, 9]])
