@@ -56,9 +56,11 @@ def main() -> None:
 
     from facealign.data import load_dataset
     from facealign.data.crop import crop_matrix, warp_crop
+    from facealign.evaluation import evaluate_landmarks
     from facealign.export.onnx import export_onnx
     from facealign.export.runtime import OnnxLandmarkModel
     from facealign.predict import FaceAligner
+    from facealign.predict.on_dataset import predict_dataset_numpy
     from facealign.zoo import load_model, resolve, sha256_file
 
     sys_load = os.getloadavg()[0]
@@ -74,6 +76,13 @@ def main() -> None:
     onnx_path = Path(tempfile.mkdtemp()) / "m.onnx"
     export_onnx(model, onnx_path, source_sha256=sha256_file(resolve(args.model)))
     ort_model = OnnxLandmarkModel(onnx_path, threads=args.threads)
+    # int8: calibrated on YTF-68 *train* faces (never the faces it is timed or scored on)
+    from facealign.export.quantize import calibration_crops, quantize_int8
+
+    train = load_dataset(f"csv:{SHARED / 'ytf68/train/landmarks.csv'}")
+    fp32_raw = export_onnx(model, onnx_path.with_name("raw.onnx"), decode="none")
+    int8_path = quantize_int8(fp32_raw, onnx_path.with_name("int8.onnx"), calibration_crops(train, cfg, 256))
+    int8_model = OnnxLandmarkModel(int8_path, threads=args.threads)
 
     from benchmarks_gflops import gflops  # noqa: E402  (sibling helper)
 
@@ -92,11 +101,11 @@ def main() -> None:
             i[0] += 1
         return f
 
-    def ort_b1():
+    def ort_b1(runner):
         i = [0]
 
         def f():
-            ort_model.predict_crops(crops[i[0] % n:i[0] % n + 1])
+            runner.predict_crops(crops[i[0] % n:i[0] % n + 1])
             i[0] += 1
         return f
 
@@ -119,7 +128,10 @@ def main() -> None:
                                                timeit(lambda: model.predict(x_nchw[:b]), 10) / b),
             "facealign PyTorch channels-last": (timeit(torch_b1(model_cl, x_cl), 100),
                                                 timeit(lambda: model_cl.predict(x_cl[:b]), 10) / b),
-            "facealign ONNX Runtime": (timeit(ort_b1(), 200), timeit(lambda: ort_model.predict_crops(crops[:b]), 20) / b),
+            "facealign ONNX Runtime": (timeit(ort_b1(ort_model), 200),
+                                       timeit(lambda: ort_model.predict_crops(crops[:b]), 20) / b),
+            "facealign ONNX Runtime int8": (timeit(ort_b1(int8_model), 200),
+                                            timeit(lambda: int8_model.predict_crops(crops[:b]), 20) / b),
         }
     dlib_ms = rows["dlib shape predictor (68)"][0] * 1000
     print(f"\nLandmark stage on {n} YTF-68 val faces, same crops ({s} px), {args.threads} threads, "
@@ -153,17 +165,23 @@ def main() -> None:
     e2e = {ref: timeit(dlib_e2e(False), 3, 1) / len(e2e_images),
            "dlib with facealign's coarse-to-fine detection + shape predictor":
                timeit(dlib_e2e(True), 3, 1) / len(e2e_images)}
-    for backend in ("onnx", "torch"):
+    for backend, src in (("onnx int8", int8_path), ("onnx", onnx_path), ("torch", args.model)):
         for refine in (1, 0):
-            al = FaceAligner(args.model, detector="dlib", backend=backend, threads=args.threads, refine=refine)
+            al = FaceAligner(src, detector="dlib", backend=backend.split()[0], threads=args.threads, refine=refine)
             what = "1 refine pass" if refine else "no refine"
             e2e[f"facealign {backend} (dlib HOG coarse-to-fine + model, {what})"] = timeit(
                 lambda al=al: [al.predict(im) for im in e2e_images], 3, 1) / len(e2e_images)
+    nme_rows = {}
+    for name, runner in (("ONNX Runtime", ort_model), ("ONNX Runtime int8", int8_model)):
+        pred, _ = predict_dataset_numpy(runner, val)
+        nme_rows[name] = evaluate_landmarks(val, pred).overall["nme"]
     base = e2e[ref]
     print(f"\nEnd to end, decoded image -> landmarks ({len(e2e_images)} YTF-68 val images, detection included)\n")
     print("| pipeline | ms/image | vs dlib |\n|---|---|---|")
     for name, t in e2e.items():
         print(f"| {name} | {t * 1000:.1f} | {base / t:.2f}x |")
+    print(f"\nYTF-68 val NME ({len(val)} faces, landmark boxes): "
+          + ", ".join(f"{k} {v:.2f} %" for k, v in nme_rows.items()))
 
 
 if __name__ == "__main__":

@@ -119,3 +119,43 @@ def test_bad_onnx_files(tmp_path):
     onnx.save(m, str(tmp_path / "plain.onnx"))
     with pytest.raises(FaceAlignError, match="not one exported by facealign"):
         OnnxLandmarkModel(tmp_path / "plain.onnx")
+
+
+def test_int8_quantization_keeps_accuracy(tmp_path, ytf_val, capsys):
+    """The bundled (trained) RR model, quantized on 32 YTF-68 train faces, scored on 40 val faces."""
+    from facealign.data.sample import LandmarkSet
+    from facealign.export.quantize import quantize_int8
+    from facealign.metrics.nme import nme
+    from facealign.predict.on_dataset import predict_dataset_numpy
+
+    out = tmp_path / "int8.onnx"
+    train = f"csv:{YTF / 'train' / 'landmarks.csv'}"
+    assert main(["export", "ytf68-mnv2-128-rr", "--out", str(out), "--quantize", "int8", "--calibration", train,
+                 "--calibration-faces", "32"]) == 0
+    assert "int8 (calibrated on 32 faces)" in " ".join(capsys.readouterr().out.split())
+    meta = {p.key: p.value for p in onnx.load(str(out)).metadata_props}
+    assert meta["quantization"] == "int8" and meta["decode"] == "none" and meta["calibration_faces"] == "32"
+    fp32 = tmp_path / "fp32.onnx"
+    assert main(["export", "ytf68-mnv2-128-rr", "--out", str(fp32), "--decode", "none"]) == 0
+    val = LandmarkSet("val40", ytf_val.scheme, ytf_val.samples[:40])
+    p8, s8 = predict_dataset_numpy(OnnxLandmarkModel(out, threads=1), val)
+    p32, _ = predict_dataset_numpy(OnnxLandmarkModel(fp32, threads=1), val)
+    gt = val.landmarks()
+    assert p8.shape == gt.shape and s8.shape == gt.shape[:2]
+    assert np.linalg.norm(p8 - p32, axis=-1).mean() < 0.5  # image pixels
+    assert abs(nme(p8, gt, val.scheme).mean() - nme(p32, gt, val.scheme).mean()) < 0.003
+    # the int8 file runs behind FaceAligner like any ONNX file
+    r = FaceAligner(out, detector="cascade", backend="onnx", threads=1).predict(ASTRONAUT)
+    assert len(r) >= 1 and r.landmarks.shape[1:] == (68, 2)
+    # errors: no calibration set, an in-graph or already quantized source
+    assert main(["export", "ytf68-mnv2-128-rr", "--out", str(tmp_path / "x.onnx"), "--quantize", "int8"]) == 2
+    assert "--calibration" in capsys.readouterr().err
+    assert not (tmp_path / "x.onnx").exists()
+    crops = real_crops(ytf_val, 128, 2)
+    with pytest.raises(FaceAlignError, match="already quantized"):
+        quantize_int8(out, tmp_path / "y.onnx", crops)
+    ingraph = tmp_path / "ingraph.onnx"
+    assert main(["export", "ytf68-mnv2-128-rr", "--out", str(ingraph)]) == 0
+    with pytest.raises(FaceAlignError, match="decode 'none'"):
+        quantize_int8(ingraph, tmp_path / "y.onnx", crops)
+    assert not (tmp_path / "y.onnx").exists()

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import tempfile
+from pathlib import Path
 
 from facealign.cli.common import console
+from facealign.errors import FaceAlignError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -16,6 +19,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--decode", default="in-graph", choices=["in-graph", "none"],
                    help="in-graph: outputs landmarks (crop pixels) and scores; none: raw head output + metadata")
     p.add_argument("--flip", action="store_true", help="bake flip test-time averaging into the graph")
+    p.add_argument("--quantize", choices=["int8"],
+                   help="int8 weights and activations (ONNX Runtime static quantization, calibrated on "
+                        "--calibration faces); implies --decode none (decoded in numpy)")
+    p.add_argument("--calibration", metavar="FORMAT:PATH", help="faces to calibrate int8 ranges on")
+    p.add_argument("--calibration-images", help="image folder of --calibration")
+    p.add_argument("--calibration-faces", type=int, default=256, help="faces drawn from --calibration")
     p.set_defaults(func=run)
 
 
@@ -24,13 +33,33 @@ def run(args: argparse.Namespace) -> int:
     from facealign.models.landmark_model import load_model_file
     from facealign.zoo import resolve, sha256_file
 
+    if args.quantize and not args.calibration:
+        raise FaceAlignError("--quantize int8 needs --calibration FORMAT:PATH (faces to calibrate on)")
+    if args.calibration_faces < 1:
+        raise FaceAlignError(f"--calibration-faces must be >= 1, got {args.calibration_faces}")
     src = resolve(args.model)
     model = load_model_file(src)
     if args.flip:
         model.config.flip_test = True
-    out = export_onnx(model, args.out, opset=args.opset, decode=args.decode, source_sha256=sha256_file(src))
     cfg = model.config
+    decode = "none" if args.quantize else args.decode
+    if not args.quantize:
+        out = export_onnx(model, args.out, opset=args.opset, decode=decode, source_sha256=sha256_file(src))
+    else:
+        from facealign.data import load_dataset
+        from facealign.export.quantize import calibration_crops, quantize_int8
+
+        calib = load_dataset(args.calibration, images=args.calibration_images)
+        if calib.scheme.num_points != model.scheme.num_points:
+            raise FaceAlignError(f"{args.calibration}: {calib.scheme.num_points}-point faces, the model has "
+                                 f"{model.scheme.num_points} points")
+        crops = calibration_crops(calib, cfg, args.calibration_faces)
+        with tempfile.TemporaryDirectory() as d:
+            fp32 = export_onnx(model, Path(d) / "fp32.onnx", opset=args.opset, decode="none",
+                               source_sha256=sha256_file(src))
+            out = quantize_int8(fp32, args.out, crops)
+    q = f", int8 (calibrated on {len(crops)} faces)" if args.quantize else ""
     console().print(f"wrote {out}: {cfg.backbone} {cfg.head} head, {cfg.input_size} px, scheme {model.scheme.name} "
-                    f"({model.scheme.num_points} points), decode {args.decode}, dynamic batch; input 'image' uint8 "
+                    f"({model.scheme.num_points} points), decode {decode}{q}, dynamic batch; input 'image' uint8 "
                     f"(B, 3, {cfg.input_size}, {cfg.input_size}) RGB")
     return 0
