@@ -1,0 +1,68 @@
+"""Accuracy of the whole pipeline: detector box -> crop -> model (-> refine passes), not the
+ground-truth landmark box that `facealign evaluate` crops with.
+
+Usage:
+    python benchmarks/pipeline_accuracy.py [--model default] [--detectors dlib cascade] [--refine 0 1 2]
+
+On YTF-68 val (one face per image): for each detector and number of refine passes, the share of
+faces found (a detection whose box contains the centre of the face's landmark box), and the NME,
+FR@0.10 and AUC of the found faces; the last row is the ground-truth-box protocol (P1) for
+comparison. Prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+import numpy as np
+
+SHARED = Path(os.environ.get("FACEALIGN_SHARED", "../shared")) / "data"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", default="default")
+    ap.add_argument("--detectors", nargs="+", default=["dlib", "cascade"])
+    ap.add_argument("--refine", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+
+    from facealign.data import load_dataset
+    from facealign.detect import dlib_available
+    from facealign.metrics.nme import nme, summarize
+    from facealign.predict import FaceAligner
+
+    val = load_dataset(f"csv:{SHARED / 'ytf68/val/landmarks.csv'}")
+    images = [s.load_image() for s in val.samples]
+    gt = val.landmarks()
+    print(f"model {args.model}, YTF-68 val ({len(val)} faces)\n")
+    print("| detector | refine passes | faces found % | NME % (found faces) | FR@0.10 % | AUC@0.10 % |")
+    print("|---|---|---|---|---|---|")
+    for det in args.detectors:
+        if det == "dlib" and not dlib_available():
+            print("| dlib | | not installed | | | |")
+            continue
+        for refine in args.refine:
+            al = FaceAligner(args.model, detector=det, refine=refine, threads=args.threads)
+            pred = np.full(gt.shape, np.nan, np.float32)
+            for i, (s, res) in enumerate(zip(val.samples, al.predict(images))):
+                b = s.landmark_box()
+                c = (b[:2] + b[2:]) / 2
+                inside = [j for j, bx in enumerate(res.boxes) if bx[0] <= c[0] <= bx[2] and bx[1] <= c[1] <= bx[3]]
+                if inside:  # the largest such face
+                    pred[i] = res.landmarks[inside[0]]
+            found = ~np.isnan(pred[:, 0, 0])
+            r = summarize(nme(pred[found], gt[found], val.scheme))
+            print(f"| {det} | {refine} | {found.mean() * 100:.1f} | {r['nme']:.2f} | {r['fr']:.2f} | {r['auc']:.1f} |")
+    al = FaceAligner(args.model, threads=args.threads, refine=0)
+    boxes = [s.landmark_box()[None] for s in val.samples]
+    pred = np.stack([r.landmarks[0] for r in al.predict(images, boxes=boxes)])
+    r = summarize(nme(pred, gt, val.scheme))
+    print(f"| ground-truth landmark box (P1, as `facealign evaluate`) | 0 | 100.0 | {r['nme']:.2f} | "
+          f"{r['fr']:.2f} | {r['auc']:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
