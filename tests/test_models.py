@@ -86,10 +86,14 @@ def test_atomic_files_get_normal_permissions(tmp_path):
 
     from facealign.utils.io import atomic_write_text
 
+    from facealign.models import create_model, save_model
+
     atomic_write_text(tmp_path / "a.txt", "x")
+    save_model(create_model("mobilenetv2", input_size=64), tmp_path / "m.safetensors")  # safetensors writes its own file
     mask = os.umask(0)
     os.umask(mask)
-    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o666 & ~mask
+    for name in ("a.txt", "m.safetensors"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o666 & ~mask, name
 
 
 def test_backbone_weights_from_a_local_file(tmp_path):

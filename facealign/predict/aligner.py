@@ -87,14 +87,16 @@ class FaceAligner:
             eager PyTorch at batch 1 and 3.1x batched (docs/speed.md) -- else PyTorch. A model
             without an ONNX file is exported once into the cache (same landmarks within 0.01 px).
         refine: Extra passes that re-crop each face around its predicted landmarks (the box
-            the model was trained on); 1 fixes most of a detector's framing error.
+            the model was trained on). Default 2: through dlib's detector on YTF-68 val the
+            default model scores 4.99 / 4.40 / 4.27 % NME with 0 / 1 / 2 passes (FR 3.8 / 1.7 /
+            0.9 %; benchmarks/pipeline_accuracy.py, docs/inference.md).
         flip: Flip test-time augmentation; default the model's setting.
         min_face: Detections smaller than this many pixels are dropped.
         max_batch: Faces per forward pass (all faces of a call share passes).
         threads: torch intra-op threads (None: leave as is).
     """
 
-    def __init__(self, model: Any = "default", detector: Any = "auto", device: str = "cpu", refine: int = 1,
+    def __init__(self, model: Any = "default", detector: Any = "auto", device: str = "cpu", refine: int = 2,
                  flip: bool | None = None, min_face: int = 16, max_batch: int = 128, threads: int | None = None,
                  backend: str = "auto"):
         if backend not in BACKENDS:

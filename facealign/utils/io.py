@@ -23,9 +23,10 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> None:
     p.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
     os.close(fd)
-    os.chmod(tmp, 0o666 & ~_umask())
     try:
         write(Path(tmp))
+        # after writing: some writers (safetensors) replace the file and bring their own mode
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, p)
     except BaseException:
         try:
