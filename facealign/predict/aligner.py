@@ -88,8 +88,8 @@ class FaceAligner:
             without an ONNX file is exported once into the cache (same landmarks within 0.01 px).
         refine: Extra passes that re-crop each face around its predicted landmarks (the box
             the model was trained on). Default 2: through dlib's detector on YTF-68 val the
-            default model scores 4.99 / 4.40 / 4.27 % NME with 0 / 1 / 2 passes (FR 3.8 / 1.7 /
-            0.9 %; benchmarks/pipeline_accuracy.py, docs/inference.md).
+            default model scores 4.77 / 4.22 / 4.12 % NME with 0 / 1 / 2 passes
+            (benchmarks/pipeline_accuracy.py, docs/inference.md).
         flip: Flip test-time augmentation; default the model's setting.
         min_face: Detections smaller than this many pixels are dropped.
         max_batch: Faces per forward pass (all faces of a call share passes).
