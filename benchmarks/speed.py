@@ -77,11 +77,10 @@ def main() -> None:
     export_onnx(model, onnx_path, source_sha256=sha256_file(resolve(args.model)))
     ort_model = OnnxLandmarkModel(onnx_path, threads=args.threads)
     # int8: calibrated on YTF-68 *train* faces (never the faces it is timed or scored on)
-    from facealign.export.quantize import calibration_crops, quantize_int8
+    from facealign.export.quantize import calibration_crops, export_onnx_int8
 
     train = load_dataset(f"csv:{SHARED / 'ytf68/train/landmarks.csv'}")
-    fp32_raw = export_onnx(model, onnx_path.with_name("raw.onnx"), decode="none")
-    int8_path = quantize_int8(fp32_raw, onnx_path.with_name("int8.onnx"), calibration_crops(train, cfg, 256))
+    int8_path = export_onnx_int8(model, onnx_path.with_name("int8.onnx"), calibration_crops(train, cfg, 256))
     int8_model = OnnxLandmarkModel(int8_path, threads=args.threads)
 
     from benchmarks_gflops import gflops  # noqa: E402  (sibling helper)

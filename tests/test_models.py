@@ -84,9 +84,8 @@ def test_config_errors():
 def test_atomic_files_get_normal_permissions(tmp_path):
     import os
 
-    from facealign.utils.io import atomic_write_text
-
     from facealign.models import create_model, save_model
+    from facealign.utils.io import atomic_write_text
 
     atomic_write_text(tmp_path / "a.txt", "x")
     save_model(create_model("mobilenetv2", input_size=64), tmp_path / "m.safetensors")  # safetensors writes its own file

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import tempfile
-from pathlib import Path
 
 from facealign.cli.common import console
 from facealign.errors import FaceAlignError
@@ -47,17 +45,14 @@ def run(args: argparse.Namespace) -> int:
         out = export_onnx(model, args.out, opset=args.opset, decode=decode, source_sha256=sha256_file(src))
     else:
         from facealign.data import load_dataset
-        from facealign.export.quantize import calibration_crops, quantize_int8
+        from facealign.export.quantize import calibration_crops, export_onnx_int8
 
         calib = load_dataset(args.calibration, images=args.calibration_images)
         if calib.scheme.num_points != model.scheme.num_points:
             raise FaceAlignError(f"{args.calibration}: {calib.scheme.num_points}-point faces, the model has "
                                  f"{model.scheme.num_points} points")
         crops = calibration_crops(calib, cfg, args.calibration_faces)
-        with tempfile.TemporaryDirectory() as d:
-            fp32 = export_onnx(model, Path(d) / "fp32.onnx", opset=args.opset, decode="none",
-                               source_sha256=sha256_file(src))
-            out = quantize_int8(fp32, args.out, crops)
+        out = export_onnx_int8(model, args.out, crops, opset=args.opset, source_sha256=sha256_file(src))
     q = f", int8 (calibrated on {len(crops)} faces)" if args.quantize else ""
     console().print(f"wrote {out}: {cfg.backbone} {cfg.head} head, {cfg.input_size} px, scheme {model.scheme.name} "
                     f"({model.scheme.num_points} points), decode {decode}{q}, dynamic batch; input 'image' uint8 "

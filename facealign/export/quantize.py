@@ -71,18 +71,25 @@ def quantize_int8(src: str | Path, dst: str | Path, crops: np.ndarray) -> Path:
     return out
 
 
+def export_onnx_int8(model, dst: str | Path, crops: np.ndarray, opset: int = 17,
+                     source_sha256: str | None = None) -> Path:
+    """Export the LandmarkModel ``model`` (``decode="none"``, see
+    :func:`~facealign.export.export_onnx`) and write its int8 copy to ``dst`` (see
+    :func:`quantize_int8`); the float file is only a temporary."""
+    from facealign.export.onnx import export_onnx
+
+    with tempfile.TemporaryDirectory() as d:
+        fp32 = export_onnx(model, Path(d) / "fp32.onnx", opset=opset, decode="none", source_sha256=source_sha256)
+        return quantize_int8(fp32, dst, crops)
+
+
 def calibration_crops(data, config, faces: int = 256, seed: int = 0) -> np.ndarray:
     """(N, S, S, 3) uint8 crops of ``faces`` faces drawn from the LandmarkSet ``data``, cut around
     their landmark boxes as the model's ``config`` (input size, crop scale) prescribes."""
-    from facealign.data.crop import crop_matrix, face_box, warp_crop
+    from facealign.predict.on_dataset import model_crops
 
     n = min(faces, len(data))
     if n == 0:
         raise FaceAlignError(f"{data.name}: no faces to calibrate on")
     idx = np.sort(np.random.default_rng(seed).choice(len(data), n, replace=False))
-    out = []
-    for i in idx:
-        s = data.samples[int(i)]
-        m = crop_matrix(face_box(s, "landmarks"), config.input_size, config.crop_scale)
-        out.append(warp_crop(s.load_image(), m, config.input_size))
-    return np.stack(out)
+    return model_crops([data.samples[int(i)] for i in idx], config, "landmarks")[0]

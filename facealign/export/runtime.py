@@ -25,10 +25,7 @@ def decode_numpy(output: np.ndarray, cfg: ModelConfig) -> tuple[np.ndarray, np.n
     hm = cfg.heatmap
     fg = (output[:, 1] - output[:, 0]) if hm.two_class else output[:, 1]
     b, k, h, w = fg.shape
-    if hm.decoder == "topk":
-        flat = fg.reshape(b, k, h * w)
-    else:
-        flat = fg.reshape(b, k, h * w).astype(np.float64)
+    flat = fg.reshape(b, k, h * w).astype(np.float64 if hm.decoder != "topk" else np.float32, copy=False)
     if hm.decoder == "argmax":
         idx = flat.argmax(-1)
         pts = np.stack([idx % w, idx // w], -1).astype(np.float64) * hm.stride
@@ -40,14 +37,13 @@ def decode_numpy(output: np.ndarray, cfg: ModelConfig) -> tuple[np.ndarray, np.n
     kk = min(hm.topk, h * w)
     # float32 for the whole-map work (selection, softmax denominator), float64 only for the k
     # winners: 3x faster than all-float64 and the same points within 1e-4 px
-    flat32 = flat if flat.dtype == np.float32 else flat.astype(np.float32)
-    idx = np.argpartition(flat32, h * w - kk, axis=-1)[..., h * w - kk:]
-    vals = np.take_along_axis(flat32, idx, -1).astype(np.float64)
+    idx = np.argpartition(flat, h * w - kk, axis=-1)[..., h * w - kk:]
+    vals = np.take_along_axis(flat, idx, -1).astype(np.float64)
     m = vals.max(-1, keepdims=True)  # the top-k hold the map's maximum
     ev = np.exp(vals - m)
     wts = ev / ev.sum(-1, keepdims=True)
     pts = np.stack([(wts * (idx % w)).sum(-1), (wts * (idx // w)).sum(-1)], -1) * hm.stride
-    denom = np.exp(flat32 - m.astype(np.float32)).sum(-1, dtype=np.float64)
+    denom = np.exp(flat - m.astype(np.float32)).sum(-1, dtype=np.float64)
     return pts, (ev.sum(-1) / denom).astype(np.float32)
 
 

@@ -55,19 +55,33 @@ def predict_dataset(model: "LandmarkModel", data: LandmarkSet, box: str | None =
     return np.concatenate(pts_out), np.concatenate(score_out)
 
 
+def model_crops(samples, cfg, box: str) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Cut each sample's face the way a model with ``cfg`` (input size, crop scale) sees it, with
+    numpy/OpenCV only.
+
+    Args:
+        samples: Samples of a LandmarkSet.
+        box: ``landmarks`` (P1) or ``dataset`` (P2).
+
+    Returns:
+        ((N, S, S, 3) uint8 RGB crops, N (2, 3) image-to-crop matrices).
+    """
+    from facealign.data.crop import crop_matrix, face_box, warp_crop
+
+    mats = [crop_matrix(face_box(x, box), cfg.input_size, cfg.crop_scale) for x in samples]  # type: ignore[arg-type]
+    return np.stack([warp_crop(x.load_image(), m, cfg.input_size) for x, m in zip(samples, mats)]), mats
+
+
 def predict_dataset_numpy(runner, data: LandmarkSet, box: str | None = None, batch_size: int = 64,
                           progress=None) -> tuple[np.ndarray, np.ndarray]:
     """:func:`predict_dataset` for a torch-free runner (e.g. :class:`~facealign.export.OnnxLandmarkModel`):
     the same crops (no augmentation), cut with numpy/OpenCV."""
-    from facealign.data.crop import crop_matrix, face_box, warp_crop
-
     cfg = runner.config
     k = data.scheme.num_points
     pts_out, score_out = [], []
     for s in range(0, len(data), batch_size):
         chunk = data.samples[s:s + batch_size]
-        mats = [crop_matrix(face_box(x, box or cfg.box), cfg.input_size, cfg.crop_scale) for x in chunk]  # type: ignore[arg-type]
-        crops = np.stack([warp_crop(x.load_image(), m, cfg.input_size) for x, m in zip(chunk, mats)])
+        crops, mats = model_crops(chunk, cfg, box or cfg.box)
         pts, scores = runner.predict_crops(crops)
         pts_out.append(np.stack([transform_points(p, invert_affine(m)) for p, m in zip(pts, mats)]).astype(np.float32))
         score_out.append(scores)
