@@ -19,9 +19,9 @@ from pathlib import Path
 
 from facealign.data import load_dataset
 from facealign.evaluation import evaluate_landmarks
-from facealign.models import load_model
 from facealign.predict import predict_dataset
 from facealign.train import load_train_config, train
+from facealign.zoo import load_model
 
 CONFIG = "configs/ytf68_mnv2_128_acr.yaml"
 

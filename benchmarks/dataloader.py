@@ -16,6 +16,7 @@ from torch.utils.data import DataLoader
 from facealign.data import load_dataset
 from facealign.data.augment import AugmentConfig
 from facealign.data.dataset import CropDataset
+from facealign.models.config import ModelConfig
 
 
 def measure(ds: CropDataset, workers: int, n: int, batch: int) -> float:
@@ -45,7 +46,7 @@ def main() -> None:
           f"load avg {os.getloadavg()[0]:.2f}")
     print("| pipeline | workers | crops/s | ratio to 0 workers |\n|---|---|---|---|")
     for name, aug in (("crop only", None), ("crop + full augmentation", AugmentConfig())):
-        ds = CropDataset(data, args.size, augment=aug, seed=0)
+        ds = CropDataset(data, ModelConfig(input_size=args.size), augment=aug, seed=0)
         base = None
         for w in (0, 1, 2):
             r = measure(ds, w, n, args.batch)

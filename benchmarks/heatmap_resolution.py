@@ -32,9 +32,10 @@ from facealign.codecs.heatmap import bilinear_map, decode_argmax, decode_topk, g
 from facealign.data import load_dataset
 from facealign.data.dataset import CropDataset
 from facealign.evaluation import evaluate_landmarks
-from facealign.models import load_model
+from facealign.models.config import ModelConfig
 from facealign.predict import predict_dataset
 from facealign.train import load_train_config, train
+from facealign.zoo import load_model
 
 CONFIG = "configs/ytf68_mnv2_128_rr.yaml"
 RECIPES = {
@@ -56,7 +57,7 @@ def ms_per_face(model: torch.nn.Module, size: int, reps: int = 50) -> float:
 
 def decoding_floor(val, recipe: str, stride: int, size: int) -> float:
     """NME (%) of decoding the ideal target of every ground-truth crop: the codec's own error."""
-    ds = CropDataset(val, size)
+    ds = CropDataset(val, ModelConfig(input_size=size))
     pts = torch.stack([ds[i]["landmarks"] for i in range(len(ds))]).double()
     hw = (size // stride, size // stride)
     if recipe == "rr":

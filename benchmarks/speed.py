@@ -58,9 +58,9 @@ def main() -> None:
     from facealign.data.crop import crop_matrix, warp_crop
     from facealign.evaluation import evaluate_landmarks
     from facealign.export.onnx import export_onnx
-    from facealign.export.runtime import OnnxLandmarkModel
     from facealign.predict import FaceAligner
     from facealign.predict.on_dataset import predict_dataset_numpy
+    from facealign.predict.runners import OnnxRunner
     from facealign.zoo import load_model, resolve, sha256_file
 
     sys_load = os.getloadavg()[0]
@@ -75,13 +75,13 @@ def main() -> None:
     crops = np.stack([warp_crop(im, m, s) for im, m in zip(images, mats)])
     onnx_path = Path(tempfile.mkdtemp()) / "m.onnx"
     export_onnx(model, onnx_path, source_sha256=sha256_file(resolve(args.model)))
-    ort_model = OnnxLandmarkModel(onnx_path, threads=args.threads)
+    ort_model = OnnxRunner(onnx_path, threads=args.threads)
     # int8: calibrated on YTF-68 *train* faces (never the faces it is timed or scored on)
     from facealign.export.quantize import calibration_crops, export_onnx_int8
 
     train = load_dataset(f"csv:{SHARED / 'ytf68/train/landmarks.csv'}")
     int8_path = export_onnx_int8(model, onnx_path.with_name("int8.onnx"), calibration_crops(train, cfg, 256))
-    int8_model = OnnxLandmarkModel(int8_path, threads=args.threads)
+    int8_model = OnnxRunner(int8_path, threads=args.threads)
 
     from benchmarks_gflops import gflops  # noqa: E402  (sibling helper)
 

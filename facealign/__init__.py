@@ -2,11 +2,14 @@
 
 __version__ = "0.1.0"
 
+# lazy: `import facealign` stays light; these pull in their sub-packages (and torch) when used
+_LAZY = {"FaceAligner": "facealign.predict", "FaceResult": "facealign.predict", "load_model": "facealign.zoo",
+         "list_models": "facealign.zoo"}
+
 
 def __getattr__(name: str):
-    # lazy: `import facealign` stays light; `facealign.FaceAligner` pulls in torch when used
-    if name in ("FaceAligner", "FaceResult"):
-        from facealign import predict
+    if name in _LAZY:
+        import importlib
 
-        return getattr(predict, name)
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(name)

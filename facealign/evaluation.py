@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from facealign.data.crop import CropSpec
 from facealign.data.readers.tabular import read_landmark_csv
 from facealign.data.sample import LandmarkSet
 from facealign.errors import DataError
@@ -98,18 +99,21 @@ def match_predictions(data: LandmarkSet, csv_path: str | Path) -> np.ndarray:
     return out
 
 
-def mean_shape_predictions(train: LandmarkSet, data: LandmarkSet, box: str = "landmarks", size: int = 128,
-                           scale: float = 1.25) -> np.ndarray:
+def mean_shape_predictions(train: LandmarkSet, data: LandmarkSet, spec: CropSpec) -> np.ndarray:
     """The mean training shape placed in each face's crop: the floor any model must beat.
 
     The mean is taken in crop coordinates (so it adapts to each face's box) and mapped back.
+
+    Args:
+        spec: The crop settings to compare under (a ``ModelConfig``: input size, crop scale, box).
 
     Returns:
         (N, K, 2) predictions for ``data`` in image pixels.
     """
     from facealign.data.crop import crop_matrix, face_box, invert_affine, transform_points
 
-    mean = np.mean([transform_points(s.landmarks, crop_matrix(face_box(s, box), size, scale)) for s in train.samples],
-                   axis=0)
-    return np.stack([transform_points(mean, invert_affine(crop_matrix(face_box(s, box), size, scale)))
-                     for s in data.samples]).astype(np.float32)
+    def matrix(s):
+        return crop_matrix(face_box(s, spec.box), spec.input_size, spec.crop_scale)  # type: ignore[arg-type]
+
+    mean = np.mean([transform_points(s.landmarks, matrix(s)) for s in train.samples], axis=0)
+    return np.stack([transform_points(mean, invert_affine(matrix(s))) for s in data.samples]).astype(np.float32)

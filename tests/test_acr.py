@@ -15,8 +15,8 @@ from facealign.losses import (
     l2_loss,
     wing_loss,
 )
-from facealign.shape import fit_shape_pca, load_shape_pca, smooth_face
-from facealign.train.objective import training_shapes
+from facealign.models.config import ModelConfig
+from facealign.shape import fit_shape_pca, load_shape_pca, smooth_face, training_shapes
 
 
 def test_acr_value_and_gradient_hand_computed():
@@ -71,7 +71,7 @@ def test_difficulty_per_coordinate_and_guard():
 
 
 def test_pca_full_variance_reproduces_and_clipping(ytf_train):
-    shapes = training_shapes(ytf_train, 128, "landmarks", 1.25, with_flips=True)
+    shapes = training_shapes(ytf_train, ModelConfig(input_size=128), with_flips=True)
     pca = fit_shape_pca(shapes)
     s = torch.as_tensor(shapes[:20], dtype=torch.float32)
     mean, comps, bound = pca.torch_parts(100)
@@ -111,13 +111,13 @@ def test_variance_schedule():
 
 
 def test_acr_module_uses_schedule(ytf_train):
-    pca = fit_shape_pca(training_shapes(ytf_train, 64, "landmarks", 1.25))
+    pca = fit_shape_pca(training_shapes(ytf_train, ModelConfig(input_size=64)))
     loss = ACRLoss(pca)
     loss.set_epoch(0)
     assert loss.variance == 80
     loss.set_epoch(80)
     assert loss.variance == 95
-    t = torch.as_tensor(training_shapes(ytf_train, 64, "landmarks", 1.25)[:4], dtype=torch.float32)
+    t = torch.as_tensor(training_shapes(ytf_train, ModelConfig(input_size=64))[:4], dtype=torch.float32)
     p = (t + 0.01).requires_grad_()
     val = loss(p, t)
     val.backward()

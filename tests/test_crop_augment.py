@@ -3,8 +3,9 @@ import pytest
 import torch
 
 from facealign.data.augment import AugmentConfig
-from facealign.data.crop import crop_matrix, invert_affine, transform_points, transform_points_torch, warp_crop
+from facealign.data.crop import crop_matrix, invert_affine, transform_points, warp_crop
 from facealign.data.dataset import CropDataset
+from facealign.models.config import ModelConfig
 
 
 @pytest.mark.parametrize("rot,flip,shift", [(0, False, (0, 0)), (17.5, True, (0.03, -0.02)), (-40, False, (0, 0.1))])
@@ -20,13 +21,6 @@ def test_box_centre_maps_to_crop_centre_and_scale():
     np.testing.assert_allclose(transform_points(np.array([[60.0, 45.0]]), m), [[49.5, 49.5]])
     # side = 1.25 * 100 = 125 px -> 100 px
     np.testing.assert_allclose(np.linalg.det(m[:, :2]), (100 / 125) ** 2)
-
-
-def test_torch_transform_matches_numpy():
-    m = crop_matrix(np.array([0.0, 0, 50, 60]), 64, 1.3, 12.0)
-    pts = np.random.default_rng(0).uniform(0, 60, (7, 2))
-    t = transform_points_torch(torch.tensor(pts)[None], torch.tensor(m)[None])[0].numpy()
-    np.testing.assert_allclose(t, transform_points(pts, m), atol=1e-9)
 
 
 @pytest.mark.parametrize("img_size,box_side", [(200, 100), (2000, 1500)])
@@ -62,7 +56,7 @@ def test_crop_rejects_degenerate_box():
 
 
 def test_dataset_is_seeded_and_worker_independent(ytf_val):
-    ds = CropDataset(ytf_val, 96, augment=AugmentConfig(), seed=3)
+    ds = CropDataset(ytf_val, ModelConfig(input_size=96), augment=AugmentConfig(), seed=3)
     a = [ds[i] for i in (0, 5, 9)]
     b = [ds[i] for i in (9, 5, 0)][::-1]
     for x, y in zip(a, b):
@@ -77,8 +71,8 @@ def test_augmented_flip_keeps_labels_on_content(ytf_val):
     be the mirror of the unflipped crop's."""
     cfg = AugmentConfig(scale=(1, 1), rotation=0, translate=0, flip=1.0, color=0, gamma=0, blur=0, noise=0,
                         grayscale=0, occlusion=0)
-    flipped = CropDataset(ytf_val, 96, augment=cfg)
-    plain = CropDataset(ytf_val, 96)
+    flipped = CropDataset(ytf_val, ModelConfig(input_size=96), augment=cfg)
+    plain = CropDataset(ytf_val, ModelConfig(input_size=96))
     for i in range(10):
         f, p = flipped[i], plain[i]
         assert f["landmarks"][36, 0] < f["landmarks"][45, 0]
@@ -91,7 +85,7 @@ def test_augmented_flip_keeps_labels_on_content(ytf_val):
 
 
 def test_dataset_item_layout_and_inverse(ytf_val):
-    item = CropDataset(ytf_val, 128, augment=AugmentConfig(), seed=0)[4]
+    item = CropDataset(ytf_val, ModelConfig(input_size=128), augment=AugmentConfig(), seed=0)[4]
     assert item["image"].dtype == torch.uint8 and item["image"].shape == (3, 128, 128)
     assert item["landmarks"].shape == (68, 2) and item["matrix"].shape == (2, 3)
     m = item["matrix"].double().numpy()
@@ -106,4 +100,4 @@ def test_dataset_box_dataset_requires_box(ytf_val):
     from facealign.errors import DataError
 
     with pytest.raises(DataError, match="no box"):
-        CropDataset(ytf_val, 64, box="dataset")[0]
+        CropDataset(ytf_val, ModelConfig(input_size=64), box="dataset")[0]

@@ -153,12 +153,12 @@ def test_heatmap_training_runs_and_checks_loss_target(tmp_path):
 def test_gaussian_ce_loss_is_minimised_by_the_target():
     from types import SimpleNamespace
 
-    from facealign.models import HeatmapConfig
-    from facealign.train.heatmap_objective import HeatmapObjective
+    from facealign.codecs.config import HeatmapConfig
+    from facealign.train.objective import HeatmapObjective
 
     codec = HeatmapCodec(64, HeatmapConfig(stride=4, target="gaussian", decoder="argmax"))
     cfg = SimpleNamespace(loss=SimpleNamespace(name="gaussian_ce"), model=SimpleNamespace(heatmap=codec.settings))
-    obj = HeatmapObjective(cfg, SimpleNamespace(codec=codec))
+    obj = HeatmapObjective(cfg, codec, None)
     pts = torch.tensor([[[21.0, 30.0], [40.0, 8.0]]])
     target = gaussian_encode(pts, 4, (16, 16))
     ideal = torch.stack([torch.zeros_like(target), torch.log((target / target.sum((-1, -2), keepdim=True)).clamp_min(1e-30))], 1)

@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from facealign.errors import ConfigError, FaceAlignError
-from facealign.models import LandmarkModel, ModelConfig, create_model, load_model, read_model_file, save_model
+from facealign.models import LandmarkModel, ModelConfig, create_model, read_model_file, save_model
+from facealign.zoo import load_model
 
 
 @pytest.mark.parametrize("backbone,channels", [("mobilenetv2", 1280), ("efficientnet-b0", 1280), ("efficientnet-b3", 1536),

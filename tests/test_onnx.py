@@ -11,9 +11,10 @@ from conftest import ASTRONAUT, YTF
 from facealign.cli.main import main
 from facealign.data.crop import crop_matrix, warp_crop
 from facealign.errors import FaceAlignError
-from facealign.export import OnnxLandmarkModel, export_onnx
+from facealign.export import export_onnx
 from facealign.models import HeatmapConfig, create_model, save_model
 from facealign.predict import FaceAligner
+from facealign.predict.runners import OnnxRunner
 
 
 def real_crops(ytf_val, size, n=8):
@@ -40,7 +41,7 @@ def test_parity_torch_vs_onnxruntime(tmp_path, ytf_val, head, hm, flip, decode):
         if isinstance(m, torch.nn.BatchNorm2d):
             m.running_var.uniform_(0.5, 2.0)
     path = export_onnx(model, tmp_path / "m.onnx", decode=decode, source_sha256="ab" * 32)
-    rt = OnnxLandmarkModel(path, threads=1)
+    rt = OnnxRunner(path, threads=1)
     assert rt.config.head == head and rt.scheme.num_points == 68 and rt.source_sha256 == "ab" * 32
     crops = real_crops(ytf_val, 64)
     p_ort, s_ort = rt.predict_crops(crops)
@@ -110,7 +111,7 @@ def test_bad_onnx_files(tmp_path):
     bad = tmp_path / "bad.onnx"
     bad.write_bytes(b"garbage")
     with pytest.raises(FaceAlignError, match="not a loadable ONNX model"):
-        OnnxLandmarkModel(bad)
+        OnnxRunner(bad)
     m = onnx.helper.make_model(onnx.helper.make_graph(
         [onnx.helper.make_node("Identity", ["x"], ["y"])], "g",
         [onnx.helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1])],
@@ -118,7 +119,7 @@ def test_bad_onnx_files(tmp_path):
         opset_imports=[onnx.helper.make_opsetid("", 17)], ir_version=8)
     onnx.save(m, str(tmp_path / "plain.onnx"))
     with pytest.raises(FaceAlignError, match="not one exported by facealign"):
-        OnnxLandmarkModel(tmp_path / "plain.onnx")
+        OnnxRunner(tmp_path / "plain.onnx")
 
 
 def test_int8_quantization_keeps_accuracy(tmp_path, ytf_val, capsys):
@@ -138,8 +139,8 @@ def test_int8_quantization_keeps_accuracy(tmp_path, ytf_val, capsys):
     fp32 = tmp_path / "fp32.onnx"
     assert main(["export", "ytf68-mnv2-128-rr", "--out", str(fp32), "--decode", "none"]) == 0
     val = LandmarkSet("val40", ytf_val.scheme, ytf_val.samples[:40])
-    p8, s8 = predict_dataset_numpy(OnnxLandmarkModel(out, threads=1), val)
-    p32, _ = predict_dataset_numpy(OnnxLandmarkModel(fp32, threads=1), val)
+    p8, s8 = predict_dataset_numpy(OnnxRunner(out, threads=1), val)
+    p32, _ = predict_dataset_numpy(OnnxRunner(fp32, threads=1), val)
     gt = val.landmarks()
     assert p8.shape == gt.shape and s8.shape == gt.shape[:2]
     assert np.linalg.norm(p8 - p32, axis=-1).mean() < 0.5  # image pixels

@@ -282,7 +282,7 @@ def test_one_euro_reduces_jitter():
 
 
 def test_auto_backend_is_onnx_when_installed(small_model):
-    from facealign.predict.aligner import onnxruntime_available
+    from facealign.predict.runners import onnxruntime_available
 
     al = FaceAligner(small_model, detector="full")
     assert al.backend == ("onnx" if onnxruntime_available() else "torch")

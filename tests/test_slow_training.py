@@ -4,9 +4,10 @@ import pytest
 from conftest import YTF
 
 from facealign.evaluation import evaluate_landmarks, mean_shape_predictions
-from facealign.models import load_model
+from facealign.models.config import ModelConfig
 from facealign.predict import predict_dataset
 from facealign.train.config import config_from_dict
+from facealign.zoo import load_model
 
 
 @pytest.mark.slow
@@ -23,5 +24,5 @@ def test_mnv2_on_ytf68_beats_mean_shape(tmp_path, ytf_train, ytf_val):
     model = load_model(tmp_path / "r" / "best.safetensors")
     pred, _ = predict_dataset(model, ytf_val)
     nme = evaluate_landmarks(ytf_val, pred).overall["nme"]
-    base = evaluate_landmarks(ytf_val, mean_shape_predictions(ytf_train, ytf_val)).overall["nme"]
+    base = evaluate_landmarks(ytf_val, mean_shape_predictions(ytf_train, ytf_val, ModelConfig())).overall["nme"]
     assert nme < 0.6 * base, (nme, base)

@@ -13,9 +13,9 @@ from conftest import REPO, YTF, tiny_config
 
 from facealign.cli.main import main
 from facealign.errors import ConfigError
-from facealign.models import load_model
 from facealign.train import load_train_config, train
 from facealign.train.config import config_from_dict
+from facealign.zoo import load_model
 
 
 def write_cfg(tmp_path, cfg, name="cfg.yaml"):

@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from facealign.errors import FaceAlignError
-from facealign.models import create_model, list_models, load_model, save_model
-from facealign.zoo import download, resolve, sha256_file
+from facealign.models import create_model, save_model
+from facealign.zoo import download, list_models, load_model, resolve, sha256_file
 
 
 @pytest.fixture

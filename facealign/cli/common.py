@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 
 from facealign.data import FORMATS, LandmarkSet, load_dataset
-from facealign.utils.progress import console, progress_bar
+from facealign.utils.progress import console, progress_bar, say
 
-__all__ = ["add_data_args", "load_data_from_args", "console", "progress_bar"]
+__all__ = ["add_data_args", "load_data_from_args", "console", "progress_bar", "say"]
 
 
 def add_data_args(p: argparse.ArgumentParser, required: bool = True) -> None:

@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 
-from facealign.cli.common import add_data_args, console, load_data_from_args, progress_bar
+from facealign.cli.common import add_data_args, console, load_data_from_args, progress_bar, say
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -68,9 +68,9 @@ def run_check(args: argparse.Namespace) -> int:
     t.add_row("problems", str(len(rep.problems)))
     console().print(t)
     for prob in rep.problems[:50]:
-        console().print(f"[red]problem[/red] {prob}", highlight=False)
+        say(f"problem {prob}")
     if len(rep.problems) > 50:
-        console().print(f"... and {len(rep.problems) - 50} more")
+        say(f"... and {len(rep.problems) - 50} more")
     return 0 if rep.ok else 1
 
 
@@ -79,5 +79,5 @@ def run_convert(args: argparse.Namespace) -> int:
 
     data = load_data_from_args(args)
     write_landmark_csv(args.out, [s.key for s in data.samples], data.landmarks())
-    console().print(f"wrote {len(data)} faces to {args.out}")
+    say(f"wrote {len(data)} faces to {args.out}")
     return 0

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from facealign.cli.common import add_data_args, console, load_data_from_args
+from facealign.cli.common import add_data_args, console, load_data_from_args, say
 from facealign.metrics import NORMALIZERS
 
 
@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print_results(results, data.name)
     if args.plot:
-        console().print(f"CED plot written to {args.plot}")
+        say(f"CED plot written to {args.plot}")
     return 0
 
 
@@ -64,11 +64,11 @@ def run_model(spec: str, data, args: argparse.Namespace):
     from facealign.errors import FaceAlignError
 
     if args.backend == "onnx":
-        from facealign.predict.aligner import onnx_runner
+        from facealign.predict.runners import onnx_runner
 
         model = onnx_runner(spec)
     else:
-        from facealign.models import load_model
+        from facealign.zoo import load_model
 
         model = load_model(spec)
     if model.scheme.num_points != data.scheme.num_points:

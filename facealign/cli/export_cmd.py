@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from facealign.cli.common import console
+from facealign.cli.common import say
 from facealign.errors import FaceAlignError
 
 
@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         crops = calibration_crops(calib, cfg, args.calibration_faces)
         out = export_onnx_int8(model, args.out, crops, opset=args.opset, source_sha256=sha256_file(src))
     q = f", int8 (calibrated on {len(crops)} faces)" if args.quantize else ""
-    console().print(f"wrote {out}: {cfg.backbone} {cfg.head} head, {cfg.input_size} px, scheme {model.scheme.name} "
+    say(f"wrote {out}: {cfg.backbone} {cfg.head} head, {cfg.input_size} px, scheme {model.scheme.name} "
                     f"({model.scheme.num_points} points), decode {decode}{q}, dynamic batch; input 'image' uint8 "
                     f"(B, 3, {cfg.input_size}, {cfg.input_size}) RGB")
     return 0

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import argparse
 
-from facealign.cli.common import add_data_args, console, load_data_from_args
+from facealign.cli.common import add_data_args, console, load_data_from_args, say
+from facealign.constants import ACR_VARIANCES, CROP_SCALE
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("pca", help="fit the PCA shape model (Smooth-Face) of a training set")
     add_data_args(p, required=True)
-    p.add_argument("--variance", type=float, nargs="+", default=[80, 85, 90, 95],
-                   help="variance percentages to report/keep (default 80 85 90 95)")
+    p.add_argument("--variance", type=float, nargs="+", default=list(ACR_VARIANCES),
+                   help=f"variance percentages to report/keep (default {' '.join(f'{v:g}' for v in ACR_VARIANCES)})")
     p.add_argument("--out", required=True, help="output .npz")
     p.add_argument("--size", type=int, default=128, help="crop size the shapes are normalised in")
-    p.add_argument("--scale", type=float, default=1.25, help="crop box enlargement")
+    p.add_argument("--scale", type=float, default=CROP_SCALE, help=f"crop box enlargement (default {CROP_SCALE})")
     p.add_argument("--box", default="landmarks", choices=["landmarks", "dataset"])
     p.add_argument("--no-flips", action="store_true", help="do not add mirrored shapes")
     p.set_defaults(func=run)
@@ -23,11 +24,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from rich.table import Table
 
-    from facealign.shape import fit_shape_pca
-    from facealign.train.objective import training_shapes
+    from facealign.models.config import ModelConfig
+    from facealign.shape import fit_shape_pca, training_shapes
 
     data = load_data_from_args(args)
-    shapes = training_shapes(data, args.size, args.box, args.scale, with_flips=not args.no_flips)
+    spec = ModelConfig(input_size=args.size, crop_scale=args.scale, box=args.box)
+    shapes = training_shapes(data, spec, with_flips=not args.no_flips)
     pca = fit_shape_pca(shapes)
     pca.save(args.out, tuple(args.variance), {"data": args.data, "size": args.size, "scale": args.scale,
                                                "box": args.box, "flips": not args.no_flips, "shapes": len(shapes)})
@@ -37,5 +39,5 @@ def run(args: argparse.Namespace) -> int:
     for v in args.variance:
         t.add_row(f"{v:g}", str(pca.n_components(v)))
     console().print(t)
-    console().print(f"wrote {args.out}")
+    say(f"wrote {args.out}")
     return 0

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from facealign.cli.common import console, progress_bar
+from facealign.cli.common import console, progress_bar, say
 from facealign.data.images import IMAGE_EXTENSIONS
 from facealign.errors import DataError, FaceAlignError
 
@@ -94,13 +94,14 @@ def run(args: argparse.Namespace) -> int:
             for s in range(0, len(todo), max(1, args.batch)):
                 chunk = todo[s:s + args.batch]
                 results = _predict_chunk(aligner, chunk, stats)
-                for (f, rel), res in zip(chunk, results):
-                    if res is None:
+                for (_, rel), done in zip(chunk, results):
+                    if done is None:
                         continue
+                    res, image = done
                     stats["images"] += 1
                     stats["faces"] += len(res)
                     stats["no_face"] += len(res) == 0
-                    _write_image_outputs(args, out, f, rel, res, csv_rows)
+                    _write_image_outputs(args, out, rel, res, image, csv_rows)
                     advance()
     except KeyboardInterrupt:
         interrupted = True
@@ -119,22 +120,27 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _predict_chunk(aligner, chunk, stats):
-    """Predict a batch of images; an unreadable image is reported and skipped, not fatal."""
-    try:
-        return aligner.predict([f for f, _ in chunk])
-    except DataError:
-        out = []
-        for f, _ in chunk:
-            try:
-                out.append(aligner.predict(f))
-            except DataError as e:
-                print(f"facealign: skipped: {e}", file=sys.stderr)
-                stats["failed"] += 1
-                out.append(None)
-        return out
+    """Predict a batch of images, each decoded once (the overlay draws on the same pixels); an
+    unreadable image is reported and skipped, not fatal. Returns (result, image) or None per image."""
+    from facealign.data.images import read_image
+
+    images: list = []
+    for f, _ in chunk:
+        try:
+            images.append(read_image(f))
+        except DataError as e:
+            print(f"facealign: skipped: {e}", file=sys.stderr)
+            stats["failed"] += 1
+            images.append(None)
+    ok = [i for i, im in enumerate(images) if im is not None]
+    results = aligner.predict([images[i] for i in ok], sources=[str(chunk[i][0]) for i in ok]) if ok else []
+    out: list = [None] * len(chunk)
+    for i, res in zip(ok, results):
+        out[i] = (res, images[i])
+    return out
 
 
-def _write_image_outputs(args, out: Path | None, f: Path, rel: Path, res, csv_rows) -> None:
+def _write_image_outputs(args, out: Path | None, rel: Path, res, image: np.ndarray, csv_rows) -> None:
     from facealign.predict.draw import draw_result, write_png
     from facealign.utils.io import atomic_write_text
 
@@ -153,9 +159,7 @@ def _write_image_outputs(args, out: Path | None, f: Path, rel: Path, res, csv_ro
     if args.format == "csv":
         csv_rows += [(str(rel), lm) for lm in res.landmarks]
     if args.overlay and out is not None:
-        from facealign.data.images import read_image
-
-        write_png(out / rel.with_name(rel.stem + "_overlay.png"), draw_result(read_image(f), res))
+        write_png(out / rel.with_name(rel.stem + "_overlay.png"), draw_result(image, res))
 
 
 def _run_video(aligner, source: str, out: Path | None, args) -> bool:
@@ -168,9 +172,9 @@ def _run_video(aligner, source: str, out: Path | None, args) -> bool:
         summ = process_video(aligner, source, out / f"{stem}.jsonl", out / f"{stem}_overlay.mp4" if args.overlay else None,
                              smooth=args.smooth, detect_every=args.detect_every, max_frames=args.max_frames,
                              progress=lambda i, n: advance())
-    console(stderr=True).print(f"video {source}: {summ.frames} frames at {summ.fps:.1f} fps, {summ.faces} faces, "
+    say(f"video {source}: {summ.frames} frames at {summ.fps:.1f} fps, {summ.faces} faces, "
                                f"{summ.frames_without_face} frames without a face, detector ran {summ.detector_runs} "
-                               f"times -> {summ.jsonl}" + (f", {summ.video}" if summ.video else ""))
+                               f"times -> {summ.jsonl}" + (f", {summ.video}" if summ.video else ""), stderr=True)
     return summ.interrupted
 
 

@@ -1,5 +1,27 @@
-"""Codecs: coordinates <-> training targets and network outputs -> coordinates, one seam for all heads."""
+"""Codecs: coordinates <-> training targets and network outputs -> coordinates, both directions, in
+torch (training, PyTorch inference) and numpy (ONNX Runtime inference).
 
-from facealign.codecs.regression import RegressionCodec, decode_regression, encode_regression
+Torch-free on import: the torch codecs are loaded on first use, so the ONNX Runtime path can use
+:mod:`facealign.codecs.numpy_decode` and :mod:`facealign.codecs.config` without torch.
+"""
 
-__all__ = ["RegressionCodec", "encode_regression", "decode_regression"]
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "HeatmapConfig": "facealign.codecs.config",
+    "RegressionCodec": "facealign.codecs.regression",
+    "encode_regression": "facealign.codecs.regression",
+    "decode_regression": "facealign.codecs.regression",
+    "HeatmapCodec": "facealign.codecs.heatmap",
+    "HeatmapTarget": "facealign.codecs.heatmap",
+    "merge_flip_pass": "facealign.codecs.flip",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'facealign.codecs' has no attribute {name!r}")

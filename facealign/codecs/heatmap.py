@@ -11,10 +11,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from facealign.models.config import HeatmapConfig
-
-TARGETS = ("rr", "gaussian")
-DECODERS = ("topk", "argmax", "soft_argmax")
+from facealign.codecs.config import HeatmapConfig
 
 
 def heatmap_coords(points: torch.Tensor, stride: int) -> torch.Tensor:
@@ -42,7 +39,7 @@ def rr_encode(points: torch.Tensor, stride: int, hw: tuple[int, int],
     frac = u - base
     draw = torch.rand(frac.shape, generator=generator, dtype=frac.dtype, device=frac.device)
     q = base + (draw < frac).to(u.dtype)
-    inside = (u[..., 0] >= 0) & (u[..., 0] <= w - 1) & (u[..., 1] >= 0) & (u[..., 1] <= h - 1)
+    inside = points_inside(points, stride, hw)
     col = q[..., 0].clamp(0, w - 1).long()
     row = q[..., 1].clamp(0, h - 1).long()
     return row * w + col, inside
@@ -120,27 +117,53 @@ def decode_soft_argmax(logits: torch.Tensor, stride: int) -> tuple[torch.Tensor,
 
 
 @dataclass
+class HeatmapTarget:
+    """Training target of a batch, as the heatmap codec draws it.
+
+    Attributes:
+        cells: (B, K) long, flat index row * W + col of each point's target cell: the randomly
+            rounded cell (``rr``, a fresh draw on every encode) or the rounded cell (``gaussian``),
+            clamped to the map.
+        inside: (B, K) bool, False for points outside the map's extent (losses should ignore them).
+        maps: (B, K, H, W) float target maps: the one-hot map of ``cells`` (``rr``) or the Gaussian
+            around the rounded cell (``gaussian``).
+    """
+
+    cells: torch.Tensor
+    inside: torch.Tensor
+    maps: torch.Tensor
+
+
+def one_hot_maps(cells: torch.Tensor, hw: tuple[int, int], dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """(B, K) flat cell indices -> (B, K, H, W) one-hot maps."""
+    h, w = hw
+    out = torch.zeros(*cells.shape, h * w, dtype=dtype, device=cells.device)
+    out.scatter_(2, cells[..., None], 1)
+    return out.view(*cells.shape, h, w)
+
+
+def points_inside(points: torch.Tensor, stride: int, hw: tuple[int, int]) -> torch.Tensor:
+    """(B, K) bool: the point's heatmap coordinate lies within [0, W-1] x [0, H-1]."""
+    h, w = hw
+    u = heatmap_coords(points, stride)
+    return (u[..., 0] >= 0) & (u[..., 0] <= w - 1) & (u[..., 1] >= 0) & (u[..., 1] <= h - 1)
+
+
+@dataclass
 class HeatmapCodec:
     """Codec of a heatmap head whose output is (B, 2, K, H, W) (channel 1 = foreground logits).
 
     Attributes:
         size: Input crop side S.
         settings: Stride, target, decoder, top-k, sigma and two-class flag
-            (:class:`facealign.models.config.HeatmapConfig`).
+            (:class:`facealign.codecs.config.HeatmapConfig`).
     """
 
     size: int
     settings: HeatmapConfig = field(default_factory=HeatmapConfig)
-    kind: str = "heatmap"
 
     def __post_init__(self) -> None:
-        hm = self.settings
-        if self.size % hm.stride:
-            raise ValueError(f"input size {self.size} is not a multiple of the heatmap stride {hm.stride}")
-        if hm.target not in TARGETS:
-            raise ValueError(f"unknown heatmap target {hm.target!r}; choose one of {list(TARGETS)}")
-        if hm.decoder not in DECODERS:
-            raise ValueError(f"unknown decoder {hm.decoder!r}; choose one of {list(DECODERS)}")
+        self.settings.check(self.size)
 
     @property
     def stride(self) -> int:
@@ -150,11 +173,29 @@ class HeatmapCodec:
     def hw(self) -> tuple[int, int]:
         return self.size // self.stride, self.size // self.stride
 
+    def encode(self, points: torch.Tensor, generator: torch.Generator | None = None) -> HeatmapTarget:
+        """(B, K, 2) crop pixels -> the batch's :class:`HeatmapTarget`, on the points' device.
+
+        Args:
+            generator: Source of the randomized-rounding draws (on the points' device); None uses
+                the global torch RNG of that device, which training checkpoints and restores.
+        """
+        hm = self.settings
+        if hm.target == "rr":
+            cells, inside = rr_encode(points, hm.stride, self.hw, generator)
+            return HeatmapTarget(cells, inside, one_hot_maps(cells, self.hw, points.dtype))
+        h, w = self.hw
+        q = torch.round(heatmap_coords(points, hm.stride))
+        cells = q[..., 1].clamp(0, h - 1).long() * w + q[..., 0].clamp(0, w - 1).long()
+        maps = gaussian_encode(points, hm.stride, self.hw, hm.sigma)
+        return HeatmapTarget(cells, points_inside(points, hm.stride, self.hw), maps)
+
     def foreground(self, output: torch.Tensor) -> torch.Tensor:
         """(B, 2, K, H, W) head output -> (B, K, H, W) maps to decode."""
         return output[:, 1] - output[:, 0] if self.settings.two_class else output[:, 1]
 
     def decode(self, output: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, 2, K, H, W) head output -> (points (B, K, 2) in crop pixels, scores (B, K))."""
         fg = self.foreground(output)
         if self.settings.decoder == "topk":
             return decode_topk(fg, self.stride, self.settings.topk)

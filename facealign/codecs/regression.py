@@ -34,14 +34,12 @@ class RegressionCodec:
     """
 
     size: int
-    kind: str = "regression"
 
     def encode(self, points: torch.Tensor) -> torch.Tensor:
+        """(B, K, 2) crop pixels -> (B, 2K) normalised training targets."""
         return encode_regression(points, self.size)
 
     def decode(self, output: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, 2K) head output -> (points (B, K, 2) in crop pixels, scores (B, K) of 1)."""
         pts = decode_regression(output, self.size)
         return pts, torch.ones(pts.shape[:2], dtype=pts.dtype, device=pts.device)
-
-    def output_channels(self, num_points: int) -> int:
-        return 2 * num_points

@@ -10,18 +10,34 @@ centre ``(size - 1) / 2``, and points map back exactly with the inverse of ``M``
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import cv2
 import numpy as np
 
+from facealign.constants import CROP_SCALE
 from facealign.errors import DataError
 
 if TYPE_CHECKING:
     from facealign.data.sample import Sample
 
-DEFAULT_CROP_SCALE = 1.25
+DEFAULT_CROP_SCALE = CROP_SCALE
 BoxSource = Literal["landmarks", "dataset"]
+
+
+class CropSpec(Protocol):
+    """How a model sees a face: what :class:`facealign.models.ModelConfig` carries about its crop.
+
+    Attributes:
+        input_size: Crop side S in pixels.
+        crop_scale: Box enlargement.
+        box: ``landmarks`` (P1) or ``dataset`` (P2): the box the model was trained with.
+    """
+
+    input_size: int
+    crop_scale: float
+    box: str
 
 
 def face_box(sample: "Sample", box: BoxSource) -> np.ndarray:
@@ -86,19 +102,6 @@ def transform_points(points: np.ndarray, m: np.ndarray) -> np.ndarray:
     return pts @ m[:, :2].T + m[:, 2]
 
 
-def transform_points_torch(points: "torch.Tensor", m: "torch.Tensor") -> "torch.Tensor":  # noqa: F821
-    """Batched affine map for tensors.
-
-    Args:
-        points: (B, K, 2).
-        m: (B, 2, 3).
-
-    Returns:
-        (B, K, 2) ``m @ [p, 1]`` per face.
-    """
-    return points @ m[:, :, :2].transpose(1, 2) + m[:, None, :, 2]
-
-
 def warp_crop(image: np.ndarray, m: np.ndarray, size: int) -> np.ndarray:
     """Warp ``image`` with the crop matrix ``m`` to (size, size, C).
 
@@ -129,3 +132,19 @@ def warp_crop(image: np.ndarray, m: np.ndarray, size: int) -> np.ndarray:
             image = small
     return cv2.warpAffine(image, m, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                           borderValue=0)
+
+
+def model_crops(samples: Sequence["Sample"], spec: CropSpec, box: BoxSource | None = None
+                ) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Cut each sample's face the way a model with crop settings ``spec`` sees it (numpy/OpenCV only).
+
+    Args:
+        samples: Samples of a LandmarkSet.
+        spec: The model's crop settings (a ``ModelConfig``).
+        box: ``landmarks`` (P1) or ``dataset`` (P2); default ``spec.box``.
+
+    Returns:
+        ((N, S, S, 3) uint8 RGB crops, N (2, 3) image-to-crop matrices).
+    """
+    mats = [crop_matrix(face_box(x, box or spec.box), spec.input_size, spec.crop_scale) for x in samples]  # type: ignore[arg-type]
+    return np.stack([warp_crop(x.load_image(), m, spec.input_size) for x, m in zip(samples, mats)]), mats

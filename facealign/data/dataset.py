@@ -7,7 +7,7 @@ import torch
 from torch.utils.data import Dataset
 
 from facealign.data.augment import AugmentConfig, Geometry, photometric, sample_geometry
-from facealign.data.crop import DEFAULT_CROP_SCALE, BoxSource, crop_matrix, face_box, transform_points, warp_crop
+from facealign.data.crop import BoxSource, CropSpec, crop_matrix, face_box, transform_points, warp_crop
 from facealign.data.sample import LandmarkSet
 
 __all__ = ["CropDataset", "face_box", "BoxSource"]
@@ -28,19 +28,19 @@ class CropDataset(Dataset):
 
     Args:
         data: The faces.
-        size: Crop side S.
-        box: ``landmarks`` (P1) or ``dataset`` (P2).
-        scale: Box enlargement.
+        spec: The model's crop settings (a :class:`~facealign.models.ModelConfig`): crop side,
+            box enlargement and box type.
         augment: Augmentation config for training, or None for a plain crop.
         seed: Base seed.
+        box: Box type instead of ``spec.box`` (evaluation under the other protocol).
     """
 
-    def __init__(self, data: LandmarkSet, size: int, box: BoxSource = "landmarks", scale: float = DEFAULT_CROP_SCALE,
-                 augment: AugmentConfig | None = None, seed: int = 0):
+    def __init__(self, data: LandmarkSet, spec: CropSpec, augment: AugmentConfig | None = None, seed: int = 0,
+                 box: BoxSource | None = None):
         self.data = data
-        self.size = int(size)
-        self.box = box
-        self.scale = float(scale)
+        self.size = int(spec.input_size)
+        self.box = box or spec.box
+        self.scale = float(spec.crop_scale)
         self.augment = augment
         self.seed = int(seed)
         self.epoch = 0

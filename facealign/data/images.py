@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import os
+import warnings
 from pathlib import Path
 
 import cv2
@@ -42,34 +44,32 @@ def decode_image(data: np.ndarray | bytes, name: str | Path = "<bytes>") -> np.n
     buf = np.frombuffer(data, dtype=np.uint8) if isinstance(data, (bytes, bytearray)) else data
     if buf.size == 0:
         raise ImageError(name, "image file is empty")
-    size = image_size_from_header(bytes(buf[:65536]))
+    size = image_size(buf, name)
     if size is not None and size[0] * size[1] > MAX_PIXELS:
         raise ImageError(name, f"image is {size[0]}x{size[1]} pixels, over the limit of {MAX_PIXELS} pixels")
-    img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    try:
+        img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    except cv2.error as e:  # OpenCV's own limits (e.g. CV_IO_MAX_IMAGE_PIXELS) and decoder failures
+        raise ImageError(name, f"not a decodable image ({str(e).strip().splitlines()[-1][:160]})") from None
     if img is None or img.size == 0:
         raise ImageError(name, "not a readable image (unknown format, truncated or corrupt data)")
     return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
 
 
-def image_size_from_header(head: bytes) -> tuple[int, int] | None:
-    """(width, height) read from the header of a PNG or JPEG, or None if not recognised."""
-    if head[:8] == b"\x89PNG\r\n\x1a\n" and len(head) >= 24:
-        return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
-    if head[:2] == b"\xff\xd8":
-        i = 2
-        while i + 9 < len(head):
-            if head[i] != 0xFF:
-                i += 1
-                continue
-            marker = head[i + 1]
-            if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7 or marker == 0xFF:
-                i += 1 if marker == 0xFF else 2
-                continue
-            seg = int.from_bytes(head[i + 2:i + 4], "big")
-            if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-                return int.from_bytes(head[i + 7:i + 9], "big"), int.from_bytes(head[i + 5:i + 7], "big")
-            i += 2 + seg
-    return None
+def image_size(data: np.ndarray, name: str | Path = "<bytes>") -> tuple[int, int] | None:
+    """(width, height) from the header of encoded image bytes (any format Pillow knows; only the
+    header is parsed), or None when Pillow does not recognise the data (OpenCV then decides)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as im:
+                return im.size
+    except Image.DecompressionBombError as e:
+        raise ImageError(name, f"image is over the limit of {MAX_PIXELS} pixels ({e})") from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):  # SyntaxError: Pillow's parse errors
+        return None
 
 
 def resolve_in_root(root: Path, relative: str, annotation: str | Path, line: int | None = None) -> Path:

@@ -1,12 +1,20 @@
-"""Export (ONNX) and the ONNX Runtime backend."""
+"""Export: writes model files (ONNX, int8 ONNX). Running them is :mod:`facealign.predict`'s job."""
 
-from facealign.export.runtime import OnnxLandmarkModel
+from __future__ import annotations
 
-__all__ = ["OnnxLandmarkModel", "export_onnx"]
+import importlib
+
+_EXPORTS = {
+    "export_onnx": "facealign.export.onnx",
+    "quantize_int8": "facealign.export.quantize",
+    "export_onnx_int8": "facealign.export.quantize",
+    "calibration_crops": "facealign.export.quantize",
+}
+__all__ = sorted(_EXPORTS)
 
 
-def export_onnx(*args, **kwargs):
-    """See :func:`facealign.export.onnx.export_onnx` (imported lazily: it needs torch)."""
-    from facealign.export.onnx import export_onnx as _export
-
-    return _export(*args, **kwargs)
+def __getattr__(name: str):
+    # lazy: export_onnx needs torch, quantization needs onnxruntime's tools
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'facealign.export' has no attribute {name!r}")

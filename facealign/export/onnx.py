@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import torch
@@ -43,6 +42,7 @@ def export_onnx(model: LandmarkModel, path: str | Path, opset: int = 17, decode:
     """
     import onnx
 
+    from facealign.export.metadata import model_metadata, set_metadata
     from facealign.utils.io import atomic_write
 
     if decode not in DECODE_MODES:
@@ -60,12 +60,7 @@ def export_onnx(model: LandmarkModel, path: str | Path, opset: int = 17, decode:
             torch.onnx.export(wrapper, (dummy,), str(tmp), input_names=["image"], output_names=outputs,
                               dynamic_axes=dyn, opset_version=opset, dynamo=dynamo)
         m = onnx.load(str(tmp))
-        meta = {"format": "facealign", "facealign_config": json.dumps(model.config.to_dict()), "decode": decode,
-                "source_sha256": source_sha256 or ""}
-        del m.metadata_props[:]
-        for k, v in meta.items():
-            entry = m.metadata_props.add()
-            entry.key, entry.value = k, v
+        set_metadata(m, model_metadata(model.config.to_dict(), decode, source_sha256))
         onnx.checker.check_model(m)
         onnx.save(m, str(tmp))
 

@@ -2,7 +2,7 @@
 
 Weights are quantized per output channel (int8), activations per tensor (uint8) with ranges
 calibrated on real face crops. The quantized file outputs the raw head (``decode: none``) and is
-decoded in numpy by :class:`~facealign.export.OnnxLandmarkModel`: top-k softmax decoding needs
+decoded in numpy by :class:`~facealign.predict.runners.OnnxRunner`: top-k softmax decoding needs
 float precision, and ONNX Runtime's int8 kernels only pay off in the convolutions.
 """
 
@@ -32,10 +32,10 @@ def quantize_int8(src: str | Path, dst: str | Path, crops: np.ndarray) -> Path:
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
+    from facealign.export.metadata import read_metadata, set_metadata
     from facealign.utils.io import atomic_write
 
-    src_model = onnx.load(str(src))
-    meta = {p.key: p.value for p in src_model.metadata_props}
+    meta = read_metadata(onnx.load(str(src)))
     if meta.get("decode") != "none":
         raise FaceAlignError(f"{src}: int8 quantization needs a model exported with decode 'none'")
     if meta.get("quantization"):
@@ -60,10 +60,7 @@ def quantize_int8(src: str | Path, dst: str | Path, crops: np.ndarray) -> Path:
             quantize_static(str(pre), str(tmp), _Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
                             activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
         m = onnx.load(str(tmp))
-        del m.metadata_props[:]
-        for k, v in {**meta, "quantization": "int8", "calibration_faces": str(len(nchw))}.items():
-            e = m.metadata_props.add()
-            e.key, e.value = k, v
+        set_metadata(m, {**meta, "quantization": "int8", "calibration_faces": str(len(nchw))})
         onnx.save(m, str(tmp))
 
     out = Path(dst)
@@ -86,7 +83,7 @@ def export_onnx_int8(model, dst: str | Path, crops: np.ndarray, opset: int = 17,
 def calibration_crops(data, config, faces: int = 256, seed: int = 0) -> np.ndarray:
     """(N, S, S, 3) uint8 crops of ``faces`` faces drawn from the LandmarkSet ``data``, cut around
     their landmark boxes as the model's ``config`` (input size, crop scale) prescribes."""
-    from facealign.predict.on_dataset import model_crops
+    from facealign.data.crop import model_crops
 
     n = min(faces, len(data))
     if n == 0:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from facealign.constants import ACR_EPOCHS, ACR_VARIANCE_MILESTONES, ACR_VARIANCES
 from facealign.shape.pca import ShapePCA, smooth_face
 
 LN2 = math.log(2.0)
@@ -66,8 +67,8 @@ class VarianceSchedule:
     (the released code has no value after epoch 100; facealign keeps 95 %, as proposed in the spec).
     """
 
-    milestones: tuple[int, ...] = (16, 31, 71)
-    values: tuple[float, ...] = (80.0, 85.0, 90.0, 95.0)
+    milestones: tuple[int, ...] = ACR_VARIANCE_MILESTONES
+    values: tuple[float, ...] = ACR_VARIANCES
 
     def __post_init__(self) -> None:
         if len(self.values) != len(self.milestones) + 1:
@@ -80,9 +81,9 @@ class VarianceSchedule:
         return float(self.values[i])
 
     @classmethod
-    def scaled(cls, epochs: int, values: tuple[float, ...] = (80.0, 85.0, 90.0, 95.0)) -> "VarianceSchedule":
+    def scaled(cls, epochs: int, values: tuple[float, ...] = ACR_VARIANCES) -> "VarianceSchedule":
         """The paper's milestones (16, 31, 71 of 150 epochs) scaled to a run of ``epochs``."""
-        ms = tuple(max(1, round(epochs * m / 150)) for m in (16, 31, 71))
+        ms = tuple(max(1, round(epochs * m / ACR_EPOCHS)) for m in ACR_VARIANCE_MILESTONES)
         return cls(ms, values)
 
 

@@ -1,7 +1,8 @@
-"""Models: timm backbones, heads, the landmark model, its single-file format and the model zoo.
+"""Models: timm backbones, heads, the landmark model and its single-file format.
 
 Attributes are imported on first use, so that torch-free code (the ONNX Runtime path) can use
-``facealign.models.config`` without importing torch.
+``facealign.models.config`` without importing torch. Named models (the zoo) live in
+:mod:`facealign.zoo`, which builds on this package.
 """
 
 from __future__ import annotations
@@ -9,16 +10,14 @@ from __future__ import annotations
 import importlib
 
 _EXPORTS = {
-    "create_backbone": "facealign.models.backbones",
     "LandmarkModel": "facealign.models.landmark_model",
     "create_model": "facealign.models.landmark_model",
     "save_model": "facealign.models.landmark_model",
     "load_model_file": "facealign.models.landmark_model",
     "read_model_file": "facealign.models.landmark_model",
+    "create_backbone": "facealign.models.backbones",
     "ModelConfig": "facealign.models.config",
-    "HeatmapConfig": "facealign.models.config",
-    "load_model": "facealign.zoo",
-    "list_models": "facealign.zoo",
+    "HeatmapConfig": "facealign.codecs.config",
 }
 __all__ = sorted(_EXPORTS)
 

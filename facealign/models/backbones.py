@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 import torch
@@ -24,38 +23,9 @@ def timm_name(name: str) -> str:
     return BACKBONE_ALIASES.get(name.lower(), name)
 
 
-def create_backbone(name: str, out_indices: Sequence[int] | None = None, pretrained_file: str | Path | None = None) -> nn.Module:
-    """A timm CNN as a feature extractor.
-
-    Args:
-        name: timm model name or alias (``mobilenetv2``, ``efficientnet-b0``, ``efficientnet-b3``,
-            ``hrnet-w18``).
-        out_indices: Feature levels to return (timm's ``out_indices``); default the last.
-        pretrained_file: Optional local ``.safetensors``/``.pth`` state dict (e.g. ImageNet weights of
-            the same timm model); nothing is ever downloaded.
-
-    Returns:
-        A module whose forward returns a list of feature maps; ``.feature_info`` gives their
-        channels and strides.
-    """
-    import timm
-
-    tname = timm_name(name)
-    if not timm.is_model(tname):
-        raise ConfigError(f"unknown backbone {name!r}: not a timm model name")
-    kwargs = {"features_only": True, "pretrained": False}
-    if out_indices is not None:
-        kwargs["out_indices"] = tuple(out_indices)
-    try:
-        net = timm.create_model(tname, **kwargs)
-    except Exception as e:  # noqa: BLE001 - timm raises various errors for models without feature support
-        raise ConfigError(f"backbone {name!r} cannot be built as a feature extractor: {e}") from None
-    if out_indices is None:
-        net = timm.create_model(tname, features_only=True, pretrained=False,
-                                out_indices=(len(net.feature_info) - 1,))
-    if pretrained_file is not None:
-        load_backbone_weights(net, pretrained_file)
-    return net
+# Which timm feature levels feed a heatmap head (docs/methods.md 2.5): HRNet's four branches; the
+# MobileNetV2 taps at strides 4, 8 and 16. Other CNNs: every level of stride 4 to 32.
+HEATMAP_TAPS = {"hrnet": (1, 2, 3, 4), "mobilenetv2": (1, 2, 3)}
 
 
 class FinalFeatures(nn.Module):
@@ -75,17 +45,52 @@ class FinalFeatures(nn.Module):
         return [self.net.forward_features(x)]
 
 
-def create_final_features(name: str, pretrained_file: str | Path | None = None) -> FinalFeatures:
-    """A timm CNN up to and including its last conv, for global-pool heads."""
+def create_backbone(name: str, features: str = "final", pretrained_file: str | Path | None = None) -> nn.Module:
+    """The one builder of timm backbones (nothing is ever downloaded).
+
+    Args:
+        name: timm model name or alias (``mobilenetv2``, ``efficientnet-b0``, ``efficientnet-b3``,
+            ``hrnet-w18``).
+        features: ``final``: the network up to and including its last conv, as
+            :class:`FinalFeatures` (forward returns ``[(B, C, h, w)]``), for global-pool heads;
+            ``taps``: a ``features_only`` network returning the heatmap taps (:data:`HEATMAP_TAPS`),
+            cut after the last tap; its ``feature_info`` gives their channels and strides.
+        pretrained_file: Optional local ``.safetensors``/``.pth`` state dict (e.g. ImageNet weights of
+            the same timm model).
+    """
     import timm
 
     tname = timm_name(name)
     if not timm.is_model(tname):
         raise ConfigError(f"unknown backbone {name!r}: not a timm model name")
-    net = timm.create_model(tname, pretrained=False, num_classes=0, global_pool="")
+    try:
+        if features == "final":
+            net: nn.Module = FinalFeatures(timm.create_model(tname, pretrained=False, num_classes=0, global_pool=""))
+        elif features == "taps":
+            net = _tapped(timm, tname)
+        else:
+            raise ValueError(f"features must be 'final' or 'taps', got {features!r}")
+    except Exception as e:  # noqa: BLE001 - timm's errors vary by model
+        raise ConfigError(f"backbone {name!r} cannot be built as a feature extractor: {e}") from None
     if pretrained_file is not None:
-        load_backbone_weights(net, pretrained_file)
-    return FinalFeatures(net)
+        load_backbone_weights(net.net if isinstance(net, FinalFeatures) else net, pretrained_file)
+    return net
+
+
+def _tapped(timm, tname: str) -> nn.Module:
+    kwargs: dict = {"features_only": True, "pretrained": False}
+    if tname.startswith("hrnet"):
+        kwargs["feature_location"] = ""  # raw branch outputs (18/36/72/144 for W18)
+    taps = next((t for prefix, t in HEATMAP_TAPS.items() if tname.startswith(prefix)), None)
+    if taps is None:
+        red = timm.create_model(tname, **kwargs).feature_info.reduction()
+        taps = tuple(i for i, r in enumerate(red) if 4 <= r <= 32)
+    net = timm.create_model(tname, out_indices=taps, **kwargs)
+    # blocks after the last tap only cost time: drop them (EfficientNet-style nets name taps blocks.N)
+    modules = net.feature_info.module_name()
+    if hasattr(net, "blocks") and all(m.split(".")[0] == "blocks" for m in modules):
+        net.blocks = net.blocks[: max(int(m.split(".")[1]) for m in modules) + 1]
+    return net
 
 
 def load_backbone_weights(net: nn.Module, path: str | Path) -> None:

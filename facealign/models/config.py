@@ -6,29 +6,11 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from facealign.codecs.config import HeatmapConfig
+from facealign.constants import CROP_SCALE
 from facealign.schemes import Scheme, get_scheme
 
 HEADS = ("regression", "heatmap")
-
-
-@dataclass
-class HeatmapConfig:
-    """Heatmap-head settings (ignored by the regression head).
-
-    Attributes:
-        stride: Output stride s (heatmap side = input_size / s).
-        target: ``rr`` (randomized rounding, one-hot) or ``gaussian`` (classic baseline).
-        decoder: ``topk`` (softmax over the k best logits), ``argmax`` or ``soft_argmax``.
-        topk: k. sigma: Gaussian target width in heatmap cells.
-        two_class: Decode channel 1 - channel 0 (for the per-pixel two-class loss R2).
-    """
-
-    stride: int = 4
-    target: str = "rr"
-    decoder: str = "topk"
-    topk: int = 9
-    sigma: float = 1.0
-    two_class: bool = False
 
 
 @dataclass
@@ -53,7 +35,7 @@ class ModelConfig:
     backbone: str = "mobilenetv2_100"
     head: str = "regression"
     input_size: int = 128
-    crop_scale: float = 1.25
+    crop_scale: float = CROP_SCALE
     box: str = "landmarks"
     mean: tuple[float, float, float] = (0.0, 0.0, 0.0)
     std: tuple[float, float, float] = (1.0, 1.0, 1.0)
@@ -61,7 +43,6 @@ class ModelConfig:
     he_uniform: bool = False
     heatmap: HeatmapConfig = field(default_factory=HeatmapConfig)
     flip_test: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def get_scheme(self) -> Scheme:
         return Scheme.from_dict(self.scheme, "model config") if isinstance(self.scheme, dict) else get_scheme(self.scheme)
@@ -77,4 +58,6 @@ class ModelConfig:
     def from_dict(cls, d: dict[str, Any], source: str = "model config") -> "ModelConfig":
         from facealign.utils.config import dataclass_from_dict
 
+        if isinstance(d, dict) and "extra" in d:  # written (always empty) by facealign 0.1 files; never read
+            d = {k: v for k, v in d.items() if k != "extra"}
         return dataclass_from_dict(cls, d, source)

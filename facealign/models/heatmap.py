@@ -10,11 +10,7 @@ from torch import nn
 
 from facealign.codecs.heatmap import HeatmapCodec
 from facealign.errors import ConfigError
-from facealign.models.backbones import load_backbone_weights, timm_name
-
-# Which timm feature levels feed the head (docs/methods.md 2.5): HRNet's four branches; the
-# MobileNetV2 taps at strides 4, 8 and 16 (the network is truncated after the last tap).
-TAPS = {"hrnet": (1, 2, 3, 4), "mobilenetv2": (1, 2, 3)}
+from facealign.models.backbones import create_backbone
 
 
 class FusedFeatures(nn.Module):
@@ -26,30 +22,9 @@ class FusedFeatures(nn.Module):
 
     def __init__(self, name: str, stride: int, pretrained_file: str | Path | None = None):
         super().__init__()
-        import timm
-
-        tname = timm_name(name)
-        if not timm.is_model(tname):
-            raise ConfigError(f"unknown backbone {name!r}: not a timm model name")
-        taps = next((t for prefix, t in TAPS.items() if tname.startswith(prefix)), None)
-        kwargs: dict = {"features_only": True, "pretrained": False}
-        if tname.startswith("hrnet"):
-            kwargs["feature_location"] = ""  # raw branch outputs (18/36/72/144 for W18)
-        if taps is None:
-            probe = timm.create_model(tname, **kwargs)
-            red = probe.feature_info.reduction()
-            taps = tuple(i for i, r in enumerate(red) if 4 <= r <= 32)
-        try:
-            net = timm.create_model(tname, out_indices=taps, **kwargs)
-        except Exception as e:  # noqa: BLE001
-            raise ConfigError(f"backbone {name!r} cannot be built as a feature extractor: {e}") from None
-        if hasattr(net, "_stage_out_idx") and hasattr(net, "blocks"):
-            net.blocks = net.blocks[: max(net._stage_out_idx)]  # drop blocks after the last tap
-        if pretrained_file is not None:
-            load_backbone_weights(net, pretrained_file)
-        self.net = net
+        self.net = create_backbone(name, "taps", pretrained_file)
         self.stride = stride
-        self.out_channels = int(sum(net.feature_info.channels()))
+        self.out_channels = int(sum(self.net.feature_info.channels()))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         size = (x.shape[2] // self.stride, x.shape[3] // self.stride)

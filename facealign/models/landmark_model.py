@@ -10,10 +10,12 @@ from typing import Any
 import torch
 from torch import nn
 
-from facealign.codecs import RegressionCodec
+from facealign.codecs.config import HeatmapConfig
+from facealign.codecs.flip import merge_flip_pass
+from facealign.codecs.regression import RegressionCodec
 from facealign.errors import ConfigError, FaceAlignError
-from facealign.models.backbones import create_final_features, timm_name
-from facealign.models.config import HEADS, HeatmapConfig, ModelConfig
+from facealign.models.backbones import create_backbone, timm_name
+from facealign.models.config import HEADS, ModelConfig
 from facealign.models.heads import RegressionHead
 
 FORMAT_VERSION = 1
@@ -38,9 +40,8 @@ class LandmarkModel(nn.Module):
         self.register_buffer("mean", torch.tensor(config.mean, dtype=torch.float32).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(config.std, dtype=torch.float32).view(1, 3, 1, 1), persistent=False)
         if config.head == "regression":
-            self.backbone = create_final_features(config.backbone, pretrained_file=pretrained_file)
-            ch = self.backbone.out_channels
-            self.head = RegressionHead(ch, k, config.dropout, config.he_uniform)
+            self.backbone = create_backbone(config.backbone, "final", pretrained_file)
+            self.head = RegressionHead(self.backbone.out_channels, k, config.dropout, config.he_uniform)
             self.codec = RegressionCodec(config.input_size)
         else:
             from facealign.models.heatmap import build_heatmap_parts
@@ -69,11 +70,7 @@ class LandmarkModel(nn.Module):
             return self.codec.decode(self(images))
         both = torch.cat([images, images.flip(3)], dim=0)
         pts, scores = self.codec.decode(self(both))
-        b = images.shape[0]
-        perm = list(self.scheme.flip_perm)
-        fp, fs = pts[b:, perm].clone(), scores[b:, perm]
-        fp[..., 0] = self.config.input_size - 1 - fp[..., 0]
-        return (pts[:b] + fp) / 2, (scores[:b] + fs) / 2
+        return merge_flip_pass(pts, scores, self.scheme, self.config.input_size)
 
 
 def create_model(backbone: str = "mobilenetv2_100", head: str = "regression", scheme: str | dict = "300w",

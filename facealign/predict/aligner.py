@@ -16,61 +16,9 @@ from facealign.detect.calibration import BoxCalibration, calibration_for
 from facealign.errors import FaceAlignError
 from facealign.predict.images import as_image_list
 from facealign.predict.result import FaceResult
+from facealign.predict.runners import create_runner, onnxruntime_available
 
 BACKENDS = ("auto", "torch", "onnx")
-
-
-def onnxruntime_available() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("onnxruntime") is not None
-
-
-class TorchRunner:
-    """The landmark stage in PyTorch (channels-last, inference mode)."""
-
-    def __init__(self, model: Any, device: str = "cpu", threads: int | None = None):
-        import torch
-
-        from facealign.zoo import load_model
-
-        if threads:
-            torch.set_num_threads(threads)
-        self.model = (load_model(model) if isinstance(model, (str, Path)) else model).to(device).eval()
-        self.device = torch.device(device)
-        self.config, self.scheme = self.model.config, self.model.scheme
-
-    def predict_crops(self, crops: np.ndarray, flip: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
-        import torch
-
-        x = torch.from_numpy(crops).permute(0, 3, 1, 2).contiguous(memory_format=torch.channels_last)
-        with torch.inference_mode():
-            p, sc = self.model.predict(x.to(self.device), flip=flip)
-        return p.double().cpu().numpy(), sc.float().cpu().numpy()
-
-
-def onnx_runner(model: Any, threads: int | None = None):
-    """An :class:`~facealign.export.OnnxLandmarkModel` for a ``.onnx`` path, a zoo name with an ONNX
-    file, or (exported once into the cache, which needs torch) any other model."""
-    from facealign.export.runtime import OnnxLandmarkModel
-    from facealign.zoo import cache_dir, resolve, resolve_onnx, sha256_file
-
-    if isinstance(model, OnnxLandmarkModel):
-        return model
-    if isinstance(model, (str, Path)):
-        onnx_path = resolve_onnx(model)
-        if onnx_path is not None:
-            return OnnxLandmarkModel(onnx_path, threads)
-        src = resolve(model)
-        digest = sha256_file(src)
-        cached = cache_dir() / "onnx" / f"{digest[:16]}.onnx"
-        if not cached.is_file():
-            from facealign.export.onnx import export_onnx
-            from facealign.models.landmark_model import load_model_file
-
-            export_onnx(load_model_file(src), cached, source_sha256=digest)
-        return OnnxLandmarkModel(cached, threads)
-    raise FaceAlignError("backend 'onnx' needs a model name, a model file or an OnnxLandmarkModel")
 
 
 class FaceAligner:
@@ -104,7 +52,7 @@ class FaceAligner:
         if backend == "auto":
             backend = "onnx" if onnxruntime_available() and str(device) == "cpu" else "torch"
         self.backend = backend
-        self.runner = onnx_runner(model, threads) if backend == "onnx" else TorchRunner(model, device, threads)
+        self.runner = create_runner(model, backend, device, threads)
         self.model = getattr(self.runner, "model", self.runner)
         self.scheme = self.runner.scheme
         self.size = self.runner.config.input_size
@@ -118,7 +66,7 @@ class FaceAligner:
         self._lock = threading.Lock()  # detectors (dlib, OpenCV cascades) are not re-entrant
 
     # ---- public -------------------------------------------------------------------------
-    def predict(self, images: Any, boxes: Any = None) -> FaceResult | list[FaceResult]:
+    def predict(self, images: Any, boxes: Any = None, sources: Sequence[str] | None = None) -> FaceResult | list[FaceResult]:
         """Landmarks for every face of one image or a batch.
 
         Args:
@@ -126,11 +74,17 @@ class FaceAligner:
                 any of these, or a (B, 3, H, W) tensor.
             boxes: Face boxes instead of detection: (N, 4) x1, y1, x2, y2 for a single image, or a
                 list with one such array per image.
+            sources: File names of images passed as arrays (one per image): they go into the
+                results and find the faces of a boxes-file detector.
 
         Returns:
             A :class:`FaceResult` for a single image, a list of them for a batch.
         """
         items, single = as_image_list(images)
+        if sources is not None:
+            if len(sources) != len(items):
+                raise FaceAlignError(f"got {len(sources)} sources for {len(items)} images")
+            items = [(img, str(src)) for (img, _), src in zip(items, sources)]
         if boxes is not None:
             per_image = [boxes] if single else list(boxes)
             if len(per_image) != len(items):

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from facealign.data.crop import invert_affine, transform_points
+from facealign.data.crop import invert_affine, model_crops, transform_points
 from facealign.data.sample import LandmarkSet
 
 if TYPE_CHECKING:
@@ -29,8 +29,7 @@ def predict_dataset(model: "LandmarkModel", data: LandmarkSet, box: str | None =
 
     from facealign.data.dataset import CropDataset
 
-    cfg = model.config
-    ds = CropDataset(data, cfg.input_size, box or cfg.box, cfg.crop_scale)  # type: ignore[arg-type]
+    ds = CropDataset(data, model.config, box=box)  # type: ignore[arg-type]
     loader = DataLoader(ds, batch_size=batch_size, shuffle=False, num_workers=workers)
     was_training = model.training
     model.eval()
@@ -55,26 +54,9 @@ def predict_dataset(model: "LandmarkModel", data: LandmarkSet, box: str | None =
     return np.concatenate(pts_out), np.concatenate(score_out)
 
 
-def model_crops(samples, cfg, box: str) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Cut each sample's face the way a model with ``cfg`` (input size, crop scale) sees it, with
-    numpy/OpenCV only.
-
-    Args:
-        samples: Samples of a LandmarkSet.
-        box: ``landmarks`` (P1) or ``dataset`` (P2).
-
-    Returns:
-        ((N, S, S, 3) uint8 RGB crops, N (2, 3) image-to-crop matrices).
-    """
-    from facealign.data.crop import crop_matrix, face_box, warp_crop
-
-    mats = [crop_matrix(face_box(x, box), cfg.input_size, cfg.crop_scale) for x in samples]  # type: ignore[arg-type]
-    return np.stack([warp_crop(x.load_image(), m, cfg.input_size) for x, m in zip(samples, mats)]), mats
-
-
 def predict_dataset_numpy(runner, data: LandmarkSet, box: str | None = None, batch_size: int = 64,
                           progress=None) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`predict_dataset` for a torch-free runner (e.g. :class:`~facealign.export.OnnxLandmarkModel`):
+    """:func:`predict_dataset` for a torch-free runner (e.g. :class:`~facealign.predict.runners.OnnxRunner`):
     the same crops (no augmentation), cut with numpy/OpenCV."""
     cfg = runner.config
     k = data.scheme.num_points

@@ -49,6 +49,79 @@ def open_video(source: str | int) -> cv2.VideoCapture:
     return cap
 
 
+def video_fps(cap: cv2.VideoCapture) -> float:
+    """The container's frame rate, or 25 when it states none (or nonsense)."""
+    fps = cap.get(cv2.CAP_PROP_FPS) or 25.0
+    return fps if 0 < fps < 1000 else 25.0
+
+
+class _Tracker:
+    """Faces followed from frame to frame: each face's landmarks of the previous frame and its
+    One-Euro filter."""
+
+    def __init__(self, aligner: FaceAligner, fps: float, detect_every: int):
+        self.aligner, self.fps, self.detect_every = aligner, fps, max(1, detect_every)
+        self.tracks: list[np.ndarray] = []
+        self.filters: list[OneEuroFilter] = []
+        self.detector_runs = 0
+
+    def step(self, rgb: np.ndarray, index: int, smooth: bool) -> FaceResult:
+        """Landmarks of frame ``index``: detection every ``detect_every`` frames (and whenever no
+        face is tracked), otherwise each face re-cropped around its previous landmarks."""
+        if not self.tracks or index % self.detect_every == 0:
+            boxes, det_scores, (pts, scores) = self._detect(rgb)
+        else:
+            boxes = np.stack([landmark_box(t) for t in self.tracks])
+            pts, scores = self.aligner.align([rgb], [boxes], refine=0)[0]
+            det_scores = np.ones(len(self.tracks), np.float32)
+        if smooth and len(pts):
+            pts = np.stack([f(p) for f, p in zip(self.filters, pts)])
+        h, w = rgb.shape[:2]
+        keep = [i for i, p in enumerate(pts) if _plausible(p, w, h)]  # drop collapsed or departed tracks
+        self.filters = [self.filters[i] for i in keep]
+        self.tracks = list(pts[keep])
+        return FaceResult(boxes[keep].astype(np.float32), pts[keep], scores[keep],
+                          det_scores[keep].astype(np.float32), self.aligner.scheme, (h, w))
+
+    def _detect(self, rgb: np.ndarray):
+        det = self.aligner.detect(rgb)
+        self.detector_runs += 1
+        lms = self.aligner.align([rgb], [self.aligner.calibration.apply(det.boxes)])[0]
+        # keep each face's smoothing state when a detection continues a track
+        new_filters = []
+        for lm in lms[0]:
+            b = landmark_box(lm)
+            match = next((i for i, t in enumerate(self.tracks) if _iou(landmark_box(t), b) > 0.3), None)
+            new_filters.append(self.filters[match] if match is not None else OneEuroFilter(self.fps))
+        self.filters = new_filters
+        return det.boxes, det.scores, lms
+
+
+class _VideoWriter:
+    """The annotated MP4, written to a temporary name and renamed when complete."""
+
+    def __init__(self, path: Path, fps: float):
+        self.path, self.fps = path, fps
+        self.tmp = path.with_name(f".{path.stem}.part{os.getpid()}{path.suffix}")
+        self.writer: cv2.VideoWriter | None = None
+
+    def write(self, rgb: np.ndarray, res: FaceResult) -> None:
+        if self.writer is None:
+            h, w = rgb.shape[:2]
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.writer = cv2.VideoWriter(str(self.tmp), cv2.VideoWriter_fourcc(*"mp4v"), self.fps, (w, h))
+            if not self.writer.isOpened():
+                raise FaceAlignError(f"{self.path}: cannot write MP4 (no mp4v encoder in this OpenCV)")
+        self.writer.write(cv2.cvtColor(draw_result(rgb, res, boxes=False), cv2.COLOR_RGB2BGR))
+
+    def close(self) -> Path | None:
+        if self.writer is None:
+            return None
+        self.writer.release()
+        os.replace(self.tmp, self.path)
+        return self.path
+
+
 def process_video(aligner: FaceAligner, source: str | int, jsonl: Path | None, video_out: Path | None = None,
                   smooth: bool = False, detect_every: int = 10, max_frames: int | None = None,
                   progress: Callable[[int, int], None] | None = None) -> VideoSummary:
@@ -60,70 +133,31 @@ def process_video(aligner: FaceAligner, source: str | int, jsonl: Path | None, v
     (JSON Lines with one line per finished frame; an MP4 closed properly).
     """
     cap = open_video(source)
-    fps = cap.get(cv2.CAP_PROP_FPS) or 25.0
-    if not (0 < fps < 1000):
-        fps = 25.0
+    fps = video_fps(cap)
     total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
-    writer = None
-    tmp_video = None
+    tracker = _Tracker(aligner, fps, detect_every)
+    writer = _VideoWriter(video_out, fps) if video_out is not None else None
     jfh = None
     if jsonl is not None:
         jsonl.parent.mkdir(parents=True, exist_ok=True)
         jfh = open(jsonl, "w", encoding="utf-8")
-    tracks: list[np.ndarray] = []  # previous landmarks per face
-    filters: list[OneEuroFilter] = []
-    frames = faces = empty = det_runs = 0
+    frames = faces = empty = 0
     interrupted = False
+    written = None
     try:
         while max_frames is None or frames < max_frames:
             ok, bgr = cap.read()
             if not ok:
                 break
             rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-            h, w = rgb.shape[:2]
-            if not tracks or frames % max(1, detect_every) == 0:
-                det = aligner.detect(rgb)
-                det_runs += 1
-                boxes = aligner.calibration.apply(det.boxes)
-                lms = aligner.align([rgb], [boxes])[0]
-                # keep each face's smoothing state when a detection continues a track
-                new_filters = []
-                for lm in lms[0]:
-                    b = landmark_box(lm)
-                    match = next((i for i, t in enumerate(tracks) if _iou(landmark_box(t), b) > 0.3), None)
-                    new_filters.append(filters[match] if match is not None else OneEuroFilter(fps))
-                filters = new_filters
-                det_boxes, det_scores = det.boxes, det.scores
-            else:
-                det_boxes = np.stack([landmark_box(t) for t in tracks])
-                lms = aligner.align([rgb], [det_boxes], refine=0)[0]
-                det_scores = np.ones(len(tracks), np.float32)
-            pts, scores = lms
-            if smooth:
-                pts = np.stack([f(p) for f, p in zip(filters, pts)]) if len(pts) else pts
-            # drop tracks that collapsed or left the frame
-            keep = [i for i, p in enumerate(pts) if _plausible(p, w, h)]
-            pts, scores = pts[keep], scores[keep]
-            det_boxes, det_scores = det_boxes[keep], det_scores[keep]
-            filters = [filters[i] for i in keep]
-            tracks = list(pts)
-            res = FaceResult(det_boxes.astype(np.float32), pts, scores, det_scores.astype(np.float32), aligner.scheme, (h, w))
+            res = tracker.step(rgb, frames, smooth)
             if jfh is not None:
-                rec = res.to_json()
-                rec.pop("image")
-                jfh.write(json.dumps({"frame": frames, "time": round(frames / fps, 4), **rec}) + "\n")
-                jfh.flush()
-            if video_out is not None:
-                if writer is None:
-                    video_out.parent.mkdir(parents=True, exist_ok=True)
-                    tmp_video = video_out.with_name(f".{video_out.stem}.part{os.getpid()}{video_out.suffix}")
-                    writer = cv2.VideoWriter(str(tmp_video), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
-                    if not writer.isOpened():
-                        raise FaceAlignError(f"{video_out}: cannot write MP4 (no mp4v encoder in this OpenCV)")
-                writer.write(cv2.cvtColor(draw_result(rgb, res, boxes=False), cv2.COLOR_RGB2BGR))
+                _write_record(jfh, res, frames, fps)
+            if writer is not None:
+                writer.write(rgb, res)
             frames += 1
-            faces += len(pts)
-            empty += len(pts) == 0
+            faces += len(res)
+            empty += len(res) == 0
             if progress:
                 progress(frames, total)
     except KeyboardInterrupt:
@@ -133,9 +167,15 @@ def process_video(aligner: FaceAligner, source: str | int, jsonl: Path | None, v
         if jfh is not None:
             jfh.close()
         if writer is not None:
-            writer.release()
-            os.replace(tmp_video, video_out)
-    return VideoSummary(frames, faces, empty, det_runs, fps, jsonl, video_out if writer is not None else None, interrupted)
+            written = writer.close()
+    return VideoSummary(frames, faces, empty, tracker.detector_runs, fps, jsonl, written, interrupted)
+
+
+def _write_record(fh, res: FaceResult, frame: int, fps: float) -> None:
+    rec = res.to_json()
+    rec.pop("image")
+    fh.write(json.dumps({"frame": frame, "time": round(frame / fps, 4), **rec}) + "\n")
+    fh.flush()
 
 
 def _plausible(pts: np.ndarray, w: int, h: int) -> bool:

@@ -68,26 +68,30 @@ class Scheme:
                     raise SchemeError(f"{where}: a pupil group is empty")
 
     # ---- geometry helpers -------------------------------------------------------------
-    def flip_points(self, points: np.ndarray, width: float) -> np.ndarray:
+    def flip_points(self, points: Any, width: float) -> Any:
         """Mirror landmarks horizontally and re-label them.
 
         Uses the pixel-index convention of the whole library: a pixel centre sits at an integer
         coordinate, so column ``x`` of an image of ``width`` columns maps to ``width - 1 - x``.
 
         Args:
-            points: (..., K, 2) coordinates.
+            points: (..., K, 2) coordinates: a numpy array (or anything array-like) or a torch
+                tensor.
             width: Image width in pixels.
 
         Returns:
-            (..., K, 2) float64 flipped and permuted coordinates (new array).
+            (..., K, 2) flipped and permuted coordinates (new array): float64 for numpy input,
+            a tensor of the input's dtype and device for a tensor.
         """
-        pts = np.asarray(points)
+        is_tensor = hasattr(points, "detach")  # a torch tensor (schemes stay torch-free)
+        pts = points if is_tensor else np.asarray(points)
         if pts.shape[-2] != self.num_points:
             raise SchemeError(
-                f"scheme {self.name!r} has {self.num_points} points, got an array of shape {pts.shape}"
+                f"scheme {self.name!r} has {self.num_points} points, got an array of shape {tuple(pts.shape)}"
             )
+        perm = list(self.flip_perm)
         # float64 keeps the mirror exact: flipping float32 input twice gives it back bit for bit
-        out = pts[..., list(self.flip_perm), :].astype(np.float64)
+        out = pts[..., perm, :].clone() if is_tensor else pts[..., perm, :].astype(np.float64)
         out[..., 0] = (width - 1) - out[..., 0]
         return out
 

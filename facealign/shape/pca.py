@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from facealign.constants import ACR_VARIANCES
 from facealign.errors import FaceAlignError
 
 
@@ -47,7 +48,7 @@ class ShapePCA:
                 torch.as_tensor(self.components[:, :k], dtype=torch.float32, device=device),
                 torch.as_tensor(3.0 * np.sqrt(np.maximum(self.eigenvalues[:k], 0.0)), dtype=torch.float32, device=device))
 
-    def save(self, path: str | Path, variances: tuple[float, ...] = (80, 85, 90, 95), info: dict | None = None) -> None:
+    def save(self, path: str | Path, variances: tuple[float, ...] = ACR_VARIANCES, info: dict | None = None) -> None:
         from facealign.utils.io import atomic_write
 
         def write(t: Path) -> None:

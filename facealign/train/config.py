@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from facealign.constants import ACR_VARIANCES
 from facealign.data.augment import AugmentConfig
 from facealign.errors import ConfigError
-from facealign.models.landmark_model import ModelConfig
+from facealign.models.config import ModelConfig
 from facealign.utils.config import dataclass_from_dict
 
 
@@ -40,11 +41,10 @@ class LossConfig:
     acr_lambda: float = 1.0
     acr_continuous: bool = False
     variance_milestones: list[int] | None = None
-    variance_values: list[float] = field(default_factory=lambda: [80.0, 85.0, 90.0, 95.0])
+    variance_values: list[float] = field(default_factory=lambda: list(ACR_VARIANCES))
     pca_file: str | None = None
     wing_w: float = 10.0
     wing_eps: float = 2.0
-    params: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

@@ -21,6 +21,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from facealign.data.dataset import CropDataset
+from facealign.data.sample import LandmarkSet
 from facealign.data.sources import load_dataset
 from facealign.errors import ConfigError, FaceAlignError
 from facealign.metrics import nme, summarize
@@ -94,6 +95,32 @@ def _log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
+@dataclass
+class _Run:
+    """What one training run holds between its steps."""
+
+    cfg: TrainConfig
+    rank: int
+    world: int
+    out: Path
+    model: LandmarkModel
+    net: torch.nn.Module
+    objective: Any
+    dataset: CropDataset
+    val_data: LandmarkSet | None
+    steps: int
+    opt: torch.optim.Optimizer
+    sched: torch.optim.lr_scheduler.LambdaLR
+    start_epoch: int = 0
+    history: list[dict[str, Any]] = field(default_factory=list)
+    best_nme: float = float("inf")
+    best_epoch: int = -1
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+
 def train(cfg: TrainConfig, resume: bool = False, verbose: bool = True) -> TrainResult:
     """Train a model as ``cfg`` says; files go to ``cfg.out_dir``.
 
@@ -103,21 +130,42 @@ def train(cfg: TrainConfig, resume: bool = False, verbose: bool = True) -> Train
     Args:
         resume: Continue from ``out_dir/last.ckpt`` if it exists.
     """
+    run = _set_up(cfg, resume)
+    ckpt_path = run.out / CHECKPOINT
+    if resume and ckpt_path.exists():
+        _restore(run, ckpt_path)
+        if run.main and verbose:
+            _log(f"resumed from {ckpt_path} after epoch {run.start_epoch - 1}")
+    if run.main:
+        import yaml
+
+        atomic_write_text(run.out / "config.yaml", yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+    for epoch in range(run.start_epoch, cfg.epochs):
+        row = _train_epoch(run, epoch, verbose)
+        if run.world > 1:
+            torch.distributed.barrier()
+        if run.main:
+            _end_epoch(run, epoch, row, verbose)
+        if run.world > 1:
+            torch.distributed.barrier()
+    if run.main:
+        save_model(run.model, run.out / FINAL, {"epoch": cfg.epochs - 1, "train_config": cfg.to_dict()})
+    return TrainResult(run.out, run.history, run.best_nme, run.best_epoch, run.model)
+
+
+def _set_up(cfg: TrainConfig, resume: bool) -> _Run:
+    """Data, model (seeded), objective, crops, optimiser and schedule of a fresh run."""
     rank, world = _dist()
-    main = rank == 0
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     out = Path(cfg.out_dir)
-    ckpt_path = out / CHECKPOINT
-    if main:
+    if rank == 0:
         out.mkdir(parents=True, exist_ok=True)
-        if ckpt_path.exists() and not resume:
+        if (out / CHECKPOINT).exists() and not resume:
             raise FaceAlignError(f"{out}: holds a run already ({CHECKPOINT}); use --resume or another out_dir")
-
-    train_data = load_dataset(cfg.data.train, split=cfg.data.train_split, images=cfg.data.images,
-                              scheme=cfg.model.scheme if isinstance(cfg.model.scheme, str) else None)
-    val_data = (load_dataset(cfg.data.val, split=cfg.data.val_split, images=cfg.data.val_images,
-                             scheme=cfg.model.scheme if isinstance(cfg.model.scheme, str) else None)
+    scheme = cfg.model.scheme if isinstance(cfg.model.scheme, str) else None
+    train_data = load_dataset(cfg.data.train, split=cfg.data.train_split, images=cfg.data.images, scheme=scheme)
+    val_data = (load_dataset(cfg.data.val, split=cfg.data.val_split, images=cfg.data.val_images, scheme=scheme)
                 if cfg.data.val else None)
     torch.manual_seed(cfg.seed)
     model = LandmarkModel(cfg.model, cfg.pretrained)
@@ -126,113 +174,121 @@ def train(cfg: TrainConfig, resume: bool = False, verbose: bool = True) -> Train
                              f"scheme {model.scheme.name!r} has {model.scheme.num_points}")
     if cfg.channels_last:
         model = model.to(memory_format=torch.channels_last)
-    objective = build_objective(cfg, model, train_data)
-    ds = CropDataset(train_data, cfg.model.input_size, cfg.model.box, cfg.model.crop_scale, cfg.augment, cfg.seed)  # type: ignore[arg-type]
-    n = len(ds)
-    per_rank = n // world
-    steps = per_rank // cfg.batch_size
+    objective = build_objective(cfg, model.codec, train_data)
+    ds = CropDataset(train_data, cfg.model, cfg.augment, cfg.seed)
+    steps = len(ds) // world // cfg.batch_size
     if cfg.max_steps_per_epoch:
         steps = min(steps, cfg.max_steps_per_epoch)
     if steps < 1:
-        raise ConfigError(f"{cfg.data.train}: {n} faces are fewer than one batch of {cfg.batch_size} per process")
+        raise ConfigError(f"{cfg.data.train}: {len(ds)} faces are fewer than one batch of {cfg.batch_size} per process")
+    net: torch.nn.Module = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
+    opt, sched = _optimizer_and_schedule(model, cfg, steps, 1 if cfg.optim.reset_each_epoch else cfg.epochs)
+    return _Run(cfg, rank, world, out, model, net, objective, ds, val_data, steps, opt, sched)
 
-    net: torch.nn.Module = model
-    if world > 1:
-        net = torch.nn.parallel.DistributedDataParallel(model)
+
+def _optimizer_and_schedule(model: torch.nn.Module, cfg: TrainConfig, steps: int, epochs: int):
     opt = make_optimizer(model.parameters(), cfg.optim)
-    reset = cfg.optim.reset_each_epoch
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: lr_factor(cfg.optim, s, steps, 1 if reset else cfg.epochs))
+    return opt, torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(cfg.optim, s, steps, epochs))
 
-    start_epoch, history = 0, []
-    best_nme, best_epoch = float("inf"), -1
-    if resume and ckpt_path.exists():
-        try:
-            ck = torch.load(ckpt_path, map_location="cpu", weights_only=True)
-        except Exception as e:  # noqa: BLE001
-            raise FaceAlignError(f"{ckpt_path}: cannot resume, checkpoint unreadable ({e})") from None
-        model.load_state_dict(ck["model"])
-        opt.load_state_dict(ck["optim"])
-        sched.load_state_dict(ck["sched"])
-        start_epoch, history = int(ck["epoch"]) + 1, list(ck["history"])
-        best_nme, best_epoch = float(ck["best_nme"]), int(ck["best_epoch"])
-        torch.set_rng_state(ck["torch_rng"])
-        if main and verbose:
-            _log(f"resumed from {ckpt_path} after epoch {start_epoch - 1}")
-    if main:
-        import yaml
 
-        atomic_write_text(out / "config.yaml", yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+def _restore(run: _Run, ckpt_path: Path) -> None:
+    """Weights, optimiser, schedule, history and the global torch RNG of the last complete epoch."""
+    try:
+        ck = torch.load(ckpt_path, map_location="cpu", weights_only=True)
+    except Exception as e:  # noqa: BLE001
+        raise FaceAlignError(f"{ckpt_path}: cannot resume, checkpoint unreadable ({e})") from None
+    run.model.load_state_dict(ck["model"])
+    run.opt.load_state_dict(ck["optim"])
+    run.sched.load_state_dict(ck["sched"])
+    run.start_epoch, run.history = int(ck["epoch"]) + 1, list(ck["history"])
+    run.best_nme, run.best_epoch = float(ck["best_nme"]), int(ck["best_epoch"])
+    torch.set_rng_state(ck["torch_rng"])
 
-    metric_norm = "inter_ocular" if model.scheme.outer_eye_corners is not None else "bbox"
-    for epoch in range(start_epoch, cfg.epochs):
-        extra = objective.set_epoch(epoch)
-        ds.set_epoch(epoch)
-        if reset and epoch > start_epoch:
-            opt = make_optimizer(model.parameters(), cfg.optim)
-            sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(cfg.optim, s, steps, 1))
-        g = torch.Generator().manual_seed(cfg.seed * 100003 + epoch)
-        order = torch.randperm(n, generator=g)[rank:per_rank * world:world][:steps * cfg.batch_size].tolist()
-        batches = [order[i:i + cfg.batch_size] for i in range(0, len(order), cfg.batch_size)]
-        loader = DataLoader(ds, batch_sampler=batches, num_workers=cfg.workers,
-                            persistent_workers=False, prefetch_factor=4 if cfg.workers else None)
-        net.train()
-        t0 = time.perf_counter()
-        loss_sum, seen = 0.0, 0
-        with progress_bar(f"epoch {epoch + 1}/{cfg.epochs}", steps, quiet=not (main and verbose)) as advance:
-            for step, batch in enumerate(loader):
-                x = batch["image"]
-                if cfg.channels_last:
-                    x = x.contiguous(memory_format=torch.channels_last)
-                output = net(x)
-                loss = objective(output, batch)
-                if not torch.isfinite(loss):
-                    raise FaceAlignError(f"loss became {loss.item()} at epoch {epoch} step {step}; lower optim.lr")
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                sched.step()
-                loss_sum += loss.item() * len(x)
-                seen += len(x)
-                advance()
-                if main and verbose and cfg.log_every and (step + 1) % cfg.log_every == 0 and not sys.stderr.isatty():
-                    rate = seen / (time.perf_counter() - t0)
-                    _log(f"epoch {epoch + 1}/{cfg.epochs} step {step + 1}/{steps} loss {loss_sum / seen:.4f} "
-                         f"{rate * world:.1f} img/s")
-        train_time = time.perf_counter() - t0
-        row: dict[str, Any] = {"epoch": epoch, "train_loss": loss_sum / max(seen, 1),
-                               "lr": opt.param_groups[0]["lr"], "img_per_s": seen * world / train_time, **extra}
-        if world > 1:
-            torch.distributed.barrier()
-        if main:
-            if val_data is not None:
-                pred, _ = predict_dataset(model, val_data, batch_size=cfg.val_batch_size, channels_last=cfg.channels_last)
-                st = summarize(nme(pred, val_data.landmarks(), val_data.scheme, metric_norm))
-                row.update({"val_nme": st["nme"], "val_fr": st["fr"], "val_auc": st["auc"]})
-                score = st["nme"]
-            else:
-                score = -epoch  # no validation: the latest is the best
-            improved = score < best_nme
-            if improved:
-                best_nme, best_epoch = score, epoch
-                save_model(model, out / BEST, {"epoch": epoch, "val": {k: row[k] for k in row if k.startswith("val_")},
+
+def _epoch_batches(run: _Run, epoch: int) -> list[list[int]]:
+    """This rank's batches of ``epoch``: a shuffle seeded with (seed, epoch), dealt round-robin."""
+    cfg, n = run.cfg, len(run.dataset)
+    g = torch.Generator().manual_seed(cfg.seed * 100003 + epoch)
+    per_rank = n // run.world
+    order = torch.randperm(n, generator=g)[run.rank:per_rank * run.world:run.world][:run.steps * cfg.batch_size].tolist()
+    return [order[i:i + cfg.batch_size] for i in range(0, len(order), cfg.batch_size)]
+
+
+def _train_epoch(run: _Run, epoch: int, verbose: bool) -> dict[str, Any]:
+    """One pass over this rank's batches; returns the epoch's log row (loss, lr, speed, objective state)."""
+    cfg = run.cfg
+    extra = run.objective.set_epoch(epoch)
+    run.dataset.set_epoch(epoch)
+    if cfg.optim.reset_each_epoch and epoch > run.start_epoch:
+        run.opt, run.sched = _optimizer_and_schedule(run.model, cfg, run.steps, 1)
+    loader = DataLoader(run.dataset, batch_sampler=_epoch_batches(run, epoch), num_workers=cfg.workers,
+                        persistent_workers=False, prefetch_factor=4 if cfg.workers else None)
+    run.net.train()
+    t0 = time.perf_counter()
+    loss_sum, seen = 0.0, 0
+    with progress_bar(f"epoch {epoch + 1}/{cfg.epochs}", run.steps, quiet=not (run.main and verbose)) as advance:
+        for step, batch in enumerate(loader):
+            loss = _train_step(run, batch, epoch, step)
+            loss_sum += loss * len(batch["image"])
+            seen += len(batch["image"])
+            advance()
+            if run.main and verbose and cfg.log_every and (step + 1) % cfg.log_every == 0 and not sys.stderr.isatty():
+                rate = seen / (time.perf_counter() - t0)
+                _log(f"epoch {epoch + 1}/{cfg.epochs} step {step + 1}/{run.steps} loss {loss_sum / seen:.4f} "
+                     f"{rate * run.world:.1f} img/s")
+    train_time = time.perf_counter() - t0
+    return {"epoch": epoch, "train_loss": loss_sum / max(seen, 1), "lr": run.opt.param_groups[0]["lr"],
+            "img_per_s": seen * run.world / train_time, **extra}
+
+
+def _train_step(run: _Run, batch: dict, epoch: int, step: int) -> float:
+    x = batch["image"]
+    if run.cfg.channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    loss = run.objective(run.net(x), batch)
+    if not torch.isfinite(loss):
+        raise FaceAlignError(f"loss became {loss.item()} at epoch {epoch} step {step}; lower optim.lr")
+    run.opt.zero_grad(set_to_none=True)
+    loss.backward()
+    run.opt.step()
+    run.sched.step()
+    return loss.item()
+
+
+def _validate(run: _Run) -> dict[str, float]:
+    """NME / FR / AUC (%) of the current weights on the validation set (rank 0 only)."""
+    assert run.val_data is not None
+    metric_norm = "inter_ocular" if run.model.scheme.outer_eye_corners is not None else "bbox"
+    pred, _ = predict_dataset(run.model, run.val_data, batch_size=run.cfg.val_batch_size,
+                              channels_last=run.cfg.channels_last)
+    st = summarize(nme(pred, run.val_data.landmarks(), run.val_data.scheme, metric_norm))
+    return {"val_nme": st["nme"], "val_fr": st["fr"], "val_auc": st["auc"]}
+
+
+def _end_epoch(run: _Run, epoch: int, row: dict[str, Any], verbose: bool) -> None:
+    """Validation, best model, log and checkpoint of a finished epoch (rank 0)."""
+    cfg = run.cfg
+    if run.val_data is not None:
+        row.update(_validate(run))
+        score = row["val_nme"]
+    else:
+        score = -epoch  # no validation: the latest is the best
+    improved = score < run.best_nme
+    if improved:
+        run.best_nme, run.best_epoch = score, epoch
+        save_model(run.model, run.out / BEST, {"epoch": epoch, "val": {k: row[k] for k in row if k.startswith("val_")},
                                                "train_config": cfg.to_dict()})
-            row["best"] = improved
-            history.append(row)
-            _write_log(out / LOG, history)
-            state = {"model": model.state_dict(), "optim": opt.state_dict(), "sched": sched.state_dict(),
-                     "epoch": epoch, "history": history, "best_nme": best_nme, "best_epoch": best_epoch,
-                     "torch_rng": torch.get_rng_state(), "config": json.dumps(cfg.to_dict())}
-            atomic_write(ckpt_path, lambda t, state=state: torch.save(state, t))
-            if verbose:
-                _log(f"epoch {epoch + 1}/{cfg.epochs} loss {row['train_loss']:.4f} "
-                     + (f"val NME {row['val_nme']:.3f}% FR {row['val_fr']:.2f}% " if "val_nme" in row else "")
-                     + f"{row['img_per_s']:.1f} img/s{' *' if improved else ''}")
-        if world > 1:
-            torch.distributed.barrier()
-    if main:
-        save_model(model, out / FINAL, {"epoch": cfg.epochs - 1, "train_config": cfg.to_dict()})
-    return TrainResult(out, history, best_nme, best_epoch, model)
+    row["best"] = improved
+    run.history.append(row)
+    _write_log(run.out / LOG, run.history)
+    state = {"model": run.model.state_dict(), "optim": run.opt.state_dict(), "sched": run.sched.state_dict(),
+             "epoch": epoch, "history": run.history, "best_nme": run.best_nme, "best_epoch": run.best_epoch,
+             "torch_rng": torch.get_rng_state(), "config": json.dumps(cfg.to_dict())}
+    atomic_write(run.out / CHECKPOINT, lambda t, state=state: torch.save(state, t))
+    if verbose:
+        _log(f"epoch {epoch + 1}/{cfg.epochs} loss {row['train_loss']:.4f} "
+             + (f"val NME {row['val_nme']:.3f}% FR {row['val_fr']:.2f}% " if "val_nme" in row else "")
+             + f"{row['img_per_s']:.1f} img/s{' *' if improved else ''}")
 
 
 def _write_log(path: Path, history: list[dict[str, Any]]) -> None:

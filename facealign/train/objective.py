@@ -1,59 +1,56 @@
-"""The training objective of each head: codec target + loss, with per-epoch state."""
+"""The training objective of each head: it wires the head's codec (targets) to a loss from
+:mod:`facealign.losses`, with per-epoch state. Both objectives take the same inputs."""
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Any
+
 import torch
 
-from facealign.codecs.regression import encode_regression
-from facealign.data.crop import crop_matrix, face_box, transform_points
 from facealign.data.sample import LandmarkSet
 from facealign.errors import ConfigError
-from facealign.losses import ACRLoss, VarianceSchedule, l1_loss, l2_loss, wing_loss
-from facealign.models.landmark_model import LandmarkModel
-from facealign.shape.pca import ShapePCA, fit_shape_pca, load_shape_pca
-from facealign.train.config import LossConfig, TrainConfig
+from facealign.losses import (
+    ACRLoss,
+    VarianceSchedule,
+    adaptive_wing_loss,
+    gaussian_mse,
+    gaussian_softmax_ce,
+    l1_loss,
+    l2_loss,
+    rr_pixel_ce,
+    rr_softmax_ce,
+    wing_loss,
+)
+from facealign.shape import ShapePCA, fit_shape_pca, load_shape_pca, training_shapes
+from facealign.train.config import TrainConfig
 
 REGRESSION_LOSSES = ("acr", "l2", "l1", "wing")
-
-
-def training_shapes(data: LandmarkSet, size: int, box: str, scale: float, with_flips: bool = True) -> np.ndarray:
-    """(N or 2N, 2K) normalised crop-space shapes of the training faces (plus their mirror images,
-    because training flips faces), as the ACR shape model is fitted on."""
-    perm = list(data.scheme.flip_perm)
-    shapes = []
-    for s in data.samples:
-        pts = transform_points(s.landmarks, crop_matrix(face_box(s, box), size, scale))  # type: ignore[arg-type]
-        shapes.append(pts)
-        if with_flips:
-            f = pts[perm].copy()
-            f[:, 0] = size - 1 - f[:, 0]
-            shapes.append(f)
-    t = torch.as_tensor(np.stack(shapes), dtype=torch.float64)
-    return encode_regression(t, size).numpy()
+# heatmap loss -> the codec target it is defined on
+HEATMAP_LOSSES = {"rr_ce": "rr", "rr_pixel_ce": "rr", "gaussian_ce": "gaussian", "gaussian_mse": "gaussian",
+                  "awing": "gaussian"}
 
 
 def fit_pca_for(cfg: TrainConfig, data: LandmarkSet) -> ShapePCA:
-    m = cfg.model
+    """The ACR shape model of the training set, with mirrored shapes when training flips faces."""
     flips = cfg.augment is not None and cfg.augment.flip > 0
-    return fit_shape_pca(training_shapes(data, m.input_size, m.box, m.crop_scale, flips))
+    return fit_shape_pca(training_shapes(data, cfg.model, flips))
 
 
 class RegressionObjective:
-    """Coordinate regression: normalised targets, and ACR / L2 / L1 / Wing on them."""
+    """Coordinate regression: the codec's normalised targets, and ACR / L2 / L1 / Wing on them."""
 
-    def __init__(self, loss: LossConfig, size: int, epochs: int, pca: ShapePCA | None = None):
+    def __init__(self, cfg: TrainConfig, codec: Any, train_data: LandmarkSet):
+        loss = cfg.loss
         if loss.name not in REGRESSION_LOSSES:
             raise ConfigError(f"loss.name {loss.name!r} is not a regression loss; choose one of {list(REGRESSION_LOSSES)}")
         self.cfg = loss
-        self.size = size
+        self.codec = codec
         self.acr = None
         if loss.name == "acr":
-            if pca is None:
-                raise ConfigError("the ACR loss needs a shape model (loss.pca_file or the training set)")
+            pca = load_shape_pca(loss.pca_file) if loss.pca_file else fit_pca_for(cfg, train_data)
             values = tuple(float(v) for v in loss.variance_values)
             sched = (VarianceSchedule(tuple(loss.variance_milestones), values) if loss.variance_milestones is not None
-                     else VarianceSchedule.scaled(epochs, values))
+                     else VarianceSchedule.scaled(cfg.epochs, values))
             self.acr = ACRLoss(pca, sched, loss.acr_lambda, loss.acr_continuous)
 
     def set_epoch(self, epoch: int) -> dict[str, float]:
@@ -63,7 +60,8 @@ class RegressionObjective:
         return {}
 
     def __call__(self, output: torch.Tensor, batch: dict) -> torch.Tensor:
-        target = encode_regression(batch["landmarks"].to(output.dtype), self.size)
+        """(B, 2K) head output and a batch with ``landmarks`` (B, K, 2) crop pixels -> scalar loss."""
+        target = self.codec.encode(batch["landmarks"].to(output.dtype))
         name = self.cfg.name
         if name == "acr":
             return self.acr(output, target)
@@ -71,16 +69,49 @@ class RegressionObjective:
             return l2_loss(output, target)
         if name == "l1":
             return l1_loss(output, target)
-        # Wing is defined on pixel errors
-        return wing_loss(output * self.size, target * self.size, self.cfg.wing_w, self.cfg.wing_eps)
+        size = self.codec.size  # Wing is defined on pixel errors
+        return wing_loss(output * size, target * size, self.cfg.wing_w, self.cfg.wing_eps)
 
 
-def build_objective(cfg: TrainConfig, model: LandmarkModel, train_data: LandmarkSet):
-    if cfg.model.head == "regression":
-        pca = None
-        if cfg.loss.name == "acr":
-            pca = load_shape_pca(cfg.loss.pca_file) if cfg.loss.pca_file else fit_pca_for(cfg, train_data)
-        return RegressionObjective(cfg.loss, cfg.model.input_size, cfg.epochs, pca)
-    from facealign.train.heatmap_objective import HeatmapObjective
+class HeatmapObjective:
+    """Heatmaps: the codec draws the batch's targets (a fresh randomized rounding every step), the
+    loss named in the config scores the head output against them.
 
-    return HeatmapObjective(cfg, model)
+    ``rr_ce`` (R1, default), ``rr_pixel_ce`` (R2), ``gaussian_ce``, ``gaussian_mse``, ``awing``: see
+    :mod:`facealign.losses.heatmap`.
+    """
+
+    def __init__(self, cfg: TrainConfig, codec: Any, train_data: LandmarkSet):
+        name = cfg.loss.name
+        if name not in HEATMAP_LOSSES:
+            raise ConfigError(f"loss.name {name!r} is not a heatmap loss; choose one of {list(HEATMAP_LOSSES)}")
+        hm = codec.settings
+        if HEATMAP_LOSSES[name] != hm.target:
+            raise ConfigError(f"loss {name!r} needs model.heatmap.target {HEATMAP_LOSSES[name]!r}, got {hm.target!r}")
+        if (name == "rr_pixel_ce") != hm.two_class:
+            raise ConfigError("loss rr_pixel_ce goes with model.heatmap.two_class: true (and only it)")
+        self.name = name
+        self.codec = codec
+
+    def set_epoch(self, epoch: int) -> dict[str, float]:
+        return {}
+
+    def __call__(self, output: torch.Tensor, batch: dict) -> torch.Tensor:
+        """(B, 2, K, H, W) head output and a batch with ``landmarks`` (B, K, 2) -> scalar loss."""
+        target = self.codec.encode(batch["landmarks"].to(output.dtype))
+        fg = output[:, 1]
+        if self.name == "rr_ce":
+            return rr_softmax_ce(fg, target.cells, target.inside)
+        if self.name == "rr_pixel_ce":
+            return rr_pixel_ce(output, target.maps, target.inside)
+        if self.name == "gaussian_ce":
+            return gaussian_softmax_ce(fg, target.maps)
+        if self.name == "gaussian_mse":
+            return gaussian_mse(fg, target.maps)
+        return adaptive_wing_loss(fg, target.maps)
+
+
+def build_objective(cfg: TrainConfig, codec: Any, train_data: LandmarkSet):
+    """The objective of ``cfg.model.head`` around the model's ``codec``."""
+    kind = RegressionObjective if cfg.model.head == "regression" else HeatmapObjective
+    return kind(cfg, codec, train_data)

@@ -8,9 +8,16 @@ from collections.abc import Callable, Iterator
 
 
 def console(stderr: bool = False):
+    """A rich console for tables (which may wrap to the terminal); lines go through :func:`say`."""
     from rich.console import Console
 
     return Console(stderr=stderr, highlight=False)
+
+
+def say(line: str, stderr: bool = False) -> None:
+    """Print one message line plain: never wrapped or styled, whatever the terminal, because such
+    lines (problems, errors, written files) are grepped and logged."""
+    print(line, file=sys.stderr if stderr else sys.stdout, flush=True)
 
 
 @contextlib.contextmanager

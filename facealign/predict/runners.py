@@ -1,0 +1,138 @@
+"""Landmark-stage runners: face crops in, crop-pixel landmarks out, one interface per engine.
+
+``TorchRunner`` runs a :class:`~facealign.models.LandmarkModel` in PyTorch; ``OnnxRunner`` runs a
+facealign ONNX file in ONNX Runtime without importing torch (numpy + onnxruntime). Both take
+(B, S, S, 3) uint8 RGB crops and return (points (B, K, 2) float64 crop pixels, scores (B, K) float32).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from facealign.codecs.flip import merge_flip_pass
+from facealign.codecs.numpy_decode import decode_heatmap_numpy, decode_regression_numpy
+from facealign.errors import FaceAlignError
+from facealign.models.config import ModelConfig
+
+
+def onnxruntime_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("onnxruntime") is not None
+
+
+class TorchRunner:
+    """The landmark stage in PyTorch (channels-last, inference mode).
+
+    Args:
+        model: A loaded LandmarkModel, or a zoo name / model file / URL.
+        device: Torch device.
+        threads: torch intra-op threads (None: leave as is).
+    """
+
+    def __init__(self, model: Any, device: str = "cpu", threads: int | None = None):
+        import torch
+
+        from facealign.zoo import load_model
+
+        if threads:
+            torch.set_num_threads(threads)
+        self.model = (load_model(model) if isinstance(model, (str, Path)) else model).to(device).eval()
+        self.device = torch.device(device)
+        self.config, self.scheme = self.model.config, self.model.scheme
+
+    def predict_crops(self, crops: np.ndarray, flip: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
+        import torch
+
+        x = torch.from_numpy(crops).permute(0, 3, 1, 2).contiguous(memory_format=torch.channels_last)
+        with torch.inference_mode():
+            p, sc = self.model.predict(x.to(self.device), flip=flip)
+        return p.double().cpu().numpy(), sc.float().cpu().numpy()
+
+
+class OnnxRunner:
+    """A facealign ONNX file run by ONNX Runtime.
+
+    Args:
+        path: ``.onnx`` written by :func:`facealign.export.export_onnx`.
+        threads: Intra-op threads (None: ONNX Runtime's default).
+    """
+
+    def __init__(self, path: str | Path, threads: int | None = None):
+        try:
+            import onnxruntime as ort
+        except ImportError:
+            raise FaceAlignError("the ONNX backend needs onnxruntime: pip install 'facealign[onnx]'") from None
+        p = Path(path)
+        if not p.is_file():
+            raise FaceAlignError(f"{p}: ONNX model file not found")
+        opts = ort.SessionOptions()
+        if threads:
+            opts.intra_op_num_threads = threads
+            opts.inter_op_num_threads = 1
+        try:
+            self.session = ort.InferenceSession(str(p), opts, providers=["CPUExecutionProvider"])
+        except Exception as e:  # noqa: BLE001 - ORT raises its own exception types
+            raise FaceAlignError(f"{p}: not a loadable ONNX model ({str(e).splitlines()[0][:200]})") from None
+        meta = self.session.get_modelmeta().custom_metadata_map
+        if meta.get("format") != "facealign" or "facealign_config" not in meta:
+            raise FaceAlignError(f"{p}: an ONNX model, but not one exported by facealign (no facealign metadata)")
+        self.config = ModelConfig.from_dict(json.loads(meta["facealign_config"]), source=str(p))
+        self.scheme = self.config.get_scheme()
+        self.decode = meta.get("decode", "in-graph")
+        self.source_sha256 = meta.get("source_sha256", "")
+        self.path = p
+
+    def decode_output(self, output: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Raw head output of a ``decode none`` file -> (points, scores), with the numpy codecs."""
+        if self.config.head == "regression":
+            return decode_regression_numpy(output, self.config.input_size)
+        return decode_heatmap_numpy(output, self.config.heatmap)
+
+    def predict_crops(self, crops: np.ndarray, flip: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(B, S, S, 3) uint8 RGB crops -> (points (B, K, 2) float64 crop pixels, scores (B, K)).
+
+        With in-graph decoding, flip averaging is baked into the graph as exported; with
+        ``decode none`` it is done here (``flip``, default the model's ``flip_test``)."""
+        x = np.ascontiguousarray(crops.transpose(0, 3, 1, 2))
+        if self.decode == "in-graph":
+            outs = self.session.run(None, {"image": x})
+            return outs[0].astype(np.float64), outs[1].astype(np.float32)
+        flip = self.config.flip_test if flip is None else flip
+        if not flip:
+            return self.decode_output(self.session.run(None, {"image": x})[0])
+        both = np.concatenate([x, np.ascontiguousarray(x[..., ::-1])])
+        pts, sc = self.decode_output(self.session.run(None, {"image": both})[0])
+        return merge_flip_pass(pts, sc, self.scheme, self.config.input_size)
+
+
+def onnx_runner(model: Any, threads: int | None = None) -> OnnxRunner:
+    """An :class:`OnnxRunner` for a ``.onnx`` path, a zoo name with an ONNX file, or (exported once
+    into the cache, which needs torch) any other model name or file."""
+    from facealign.zoo import cache_dir, resolve, resolve_onnx, sha256_file
+
+    if isinstance(model, OnnxRunner):
+        return model
+    if isinstance(model, (str, Path)):
+        onnx_path = resolve_onnx(model)
+        if onnx_path is not None:
+            return OnnxRunner(onnx_path, threads)
+        src = resolve(model)
+        digest = sha256_file(src)
+        cached = cache_dir() / "onnx" / f"{digest[:16]}.onnx"
+        if not cached.is_file():
+            from facealign.export.onnx import export_onnx
+            from facealign.models.landmark_model import load_model_file
+
+            export_onnx(load_model_file(src), cached, source_sha256=digest)
+        return OnnxRunner(cached, threads)
+    raise FaceAlignError("backend 'onnx' needs a model name, a model file or an OnnxRunner")
+
+
+def create_runner(model: Any, backend: str, device: str = "cpu", threads: int | None = None) -> TorchRunner | OnnxRunner:
+    """The runner of ``backend`` (``onnx`` or ``torch``) for a model name, file or loaded model."""
+    return onnx_runner(model, threads) if backend == "onnx" else TorchRunner(model, device, threads)
