@@ -101,3 +101,21 @@ def test_dataset_box_dataset_requires_box(ytf_val):
 
     with pytest.raises(DataError, match="no box"):
         CropDataset(ytf_val, ModelConfig(input_size=64), box="dataset")[0]
+
+
+@pytest.mark.parametrize("fmt", ["BMP", "TIFF", "PNG"])
+def test_image_size_limit_reads_every_header(tmp_path, fmt):
+    """The pixel limit is read from the header (Pillow), for every format, before any decoding."""
+    from PIL import Image
+
+    from facealign.data.images import MAX_PIXELS, image_size, read_image
+    from facealign.errors import ImageError
+
+    p = tmp_path / f"small.{fmt.lower()}"
+    Image.new("RGB", (40, 30)).save(p, format=fmt)
+    assert image_size(np.fromfile(p, np.uint8)) == (40, 30)
+    assert MAX_PIXELS < 20000 * 20000
+    big = tmp_path / f"big.{fmt.lower()}"
+    Image.new("1", (20000, 20000)).save(big, format=fmt)  # 1-bit: a small file that claims 400 Mpx
+    with pytest.raises(ImageError, match="over the limit"):
+        read_image(big)

@@ -1,0 +1,102 @@
+"""Codecs both ways: encode draws what the losses train on; each numpy decoder matches its torch twin."""
+
+import numpy as np
+import pytest
+import torch
+
+from facealign.codecs.config import HeatmapConfig
+from facealign.codecs.flip import merge_flip_pass
+from facealign.codecs.heatmap import HeatmapCodec, decode_argmax, decode_soft_argmax, decode_topk, gaussian_encode, rr_encode
+from facealign.codecs.numpy_decode import (
+    decode_argmax_numpy,
+    decode_heatmap_numpy,
+    decode_regression_numpy,
+    decode_soft_argmax_numpy,
+    decode_topk_numpy,
+)
+from facealign.codecs.regression import RegressionCodec
+from facealign.schemes import IBUG_68
+
+
+def logits(seed=0, shape=(3, 5, 16, 16)):
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed)) * 3
+
+
+def test_regression_decoders_agree():
+    out = torch.randn(4, 136, generator=torch.Generator().manual_seed(1)) * 0.3
+    pt, st = RegressionCodec(128).decode(out)
+    pn, sn = decode_regression_numpy(out.numpy(), 128)
+    np.testing.assert_allclose(pn, pt.double().numpy(), atol=1e-4)
+    np.testing.assert_array_equal(sn, st.numpy())
+
+
+@pytest.mark.parametrize("k", [1, 9, 25])
+def test_topk_decoders_agree(k):
+    x = logits(k)
+    pt, st = decode_topk(x, 4, k)
+    pn, sn = decode_topk_numpy(x.numpy(), 4, k)
+    np.testing.assert_allclose(pn, pt.double().numpy(), atol=1e-4)
+    np.testing.assert_allclose(sn, st.numpy(), atol=1e-5)
+
+
+def test_argmax_decoders_agree():
+    x = logits(2)
+    pt, st = decode_argmax(x, 8)
+    pn, sn = decode_argmax_numpy(x.numpy(), 8)
+    np.testing.assert_array_equal(pn, pt.double().numpy())
+    np.testing.assert_allclose(sn, st.numpy(), atol=1e-6)
+
+
+def test_soft_argmax_decoders_agree():
+    x = logits(3)
+    pt, st = decode_soft_argmax(x, 4)
+    pn, sn = decode_soft_argmax_numpy(x.numpy(), 4)
+    np.testing.assert_allclose(pn, pt.double().numpy(), atol=1e-4)
+    np.testing.assert_allclose(sn, st.numpy(), atol=1e-5)
+
+
+@pytest.mark.parametrize("decoder,two_class", [("topk", False), ("topk", True), ("argmax", False), ("soft_argmax", True)])
+def test_heatmap_codec_decoders_agree(decoder, two_class):
+    hm = HeatmapConfig(stride=4, decoder=decoder, two_class=two_class)
+    out = logits(4, (2, 2, 5, 16, 16))
+    pt, st = HeatmapCodec(64, hm).decode(out)
+    pn, sn = decode_heatmap_numpy(out.numpy(), hm)
+    np.testing.assert_allclose(pn, pt.double().numpy(), atol=1e-4)
+    np.testing.assert_allclose(sn, st.numpy(), atol=1e-5)
+
+
+def test_rr_encode_draws_one_cell_among_the_four_neighbours():
+    codec = HeatmapCodec(64, HeatmapConfig(stride=4))
+    pts = torch.tensor([[[21.0, 30.0], [40.4, 8.9], [-9.0, 5.0]]])
+    t = codec.encode(pts, torch.Generator().manual_seed(0))
+    assert t.cells.shape == (1, 3) and t.maps.shape == (1, 3, 16, 16)
+    assert t.inside.tolist() == [[True, True, False]]
+    # the map is the one-hot of the cell, and the cell equals rr_encode's with the same generator
+    assert torch.equal(t.maps.reshape(1, 3, -1).argmax(-1), t.cells) and torch.equal(t.maps.sum((-1, -2)), torch.ones(1, 3))
+    cells, _ = rr_encode(pts, 4, (16, 16), torch.Generator().manual_seed(0))
+    assert torch.equal(cells, t.cells)
+    row, col = t.cells[0, 1] // 16, t.cells[0, 1] % 16
+    assert row in (2, 3) and col in (10, 11)
+
+
+def test_gaussian_encode_centres_on_the_rounded_cell():
+    codec = HeatmapCodec(64, HeatmapConfig(stride=4, target="gaussian", decoder="argmax"))
+    pts = torch.tensor([[[21.0, 30.0], [40.4, 8.9]]])
+    t = codec.encode(pts)
+    torch.testing.assert_close(t.maps, gaussian_encode(pts, 4, (16, 16)))
+    assert t.cells.tolist() == [[8 * 16 + 5, 2 * 16 + 10]]
+
+
+def test_flip_merge_is_the_same_for_numpy_and_torch():
+    rng = np.random.default_rng(0)
+    pts = rng.uniform(0, 63, (4, 68, 2))
+    sc = rng.uniform(0, 1, (4, 68))
+    pn, sn = merge_flip_pass(pts, sc, IBUG_68, 64)
+    pt, st = merge_flip_pass(torch.tensor(pts), torch.tensor(sc), IBUG_68, 64)
+    np.testing.assert_array_equal(pn, pt.numpy())
+    np.testing.assert_array_equal(sn, st.numpy())
+    # a pass and its exact mirror image agree with the plain pass
+    mirror = IBUG_68.flip_points(pts[:2], 64)
+    both = np.concatenate([pts[:2], mirror])
+    merged, _ = merge_flip_pass(both, np.ones((4, 68)), IBUG_68, 64)
+    np.testing.assert_allclose(merged, pts[:2], atol=1e-12)
