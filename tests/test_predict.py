@@ -288,3 +288,21 @@ def test_auto_backend_is_onnx_when_installed(small_model):
     assert al.backend == ("onnx" if onnxruntime_available() else "torch")
     with pytest.raises(FaceAlignError, match="unknown backend"):
         FaceAligner(small_model, detector="full", backend="tensorrt")
+
+
+def test_cli_overlay_decodes_each_image_once(tmp_path, small_model, monkeypatch):
+    import facealign.data.images as images
+    import facealign.predict.images as predict_images
+
+    calls = []
+    real = images.read_image
+    for module in (images, predict_images):  # every name the pipeline could decode through
+        monkeypatch.setattr(module, "read_image", lambda p: calls.append(Path(p).name) or real(p))
+    src = tmp_path / "in"
+    src.mkdir()
+    for name in ("a.jpg", "b.jpg"):
+        (src / name).write_bytes(ASTRONAUT.read_bytes())
+    out = tmp_path / "out"
+    assert main(["predict", str(src), "--model", str(small_model), "--detector", "full", "--out", str(out), "--overlay"]) == 0
+    assert sorted(calls) == ["a.jpg", "b.jpg"]
+    assert (out / "a_overlay.png").is_file() and json.loads((out / "b.json").read_text())["image"].endswith("b.jpg")

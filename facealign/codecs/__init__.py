@@ -7,7 +7,7 @@ Torch-free on import: the torch codecs are loaded on first use, so the ONNX Runt
 
 from __future__ import annotations
 
-import importlib
+from facealign.utils.lazy import lazy_getattr
 
 _EXPORTS = {
     "HeatmapConfig": "facealign.codecs.config",
@@ -20,8 +20,4 @@ _EXPORTS = {
 }
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'facealign.codecs' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _EXPORTS)

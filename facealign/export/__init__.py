@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
+from facealign.utils.lazy import lazy_getattr
 
 _EXPORTS = {
     "export_onnx": "facealign.export.onnx",
@@ -12,9 +12,4 @@ _EXPORTS = {
 }
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str):
-    # lazy: export_onnx needs torch, quantization needs onnxruntime's tools
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'facealign.export' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _EXPORTS)

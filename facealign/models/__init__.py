@@ -7,7 +7,7 @@ Attributes are imported on first use, so that torch-free code (the ONNX Runtime 
 
 from __future__ import annotations
 
-import importlib
+from facealign.utils.lazy import lazy_getattr
 
 _EXPORTS = {
     "LandmarkModel": "facealign.models.landmark_model",
@@ -21,8 +21,4 @@ _EXPORTS = {
 }
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'facealign.models' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _EXPORTS)
