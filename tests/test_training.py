@@ -1,4 +1,5 @@
 import csv
+import math
 import os
 import signal
 import socket
@@ -88,7 +89,8 @@ def _ddp_worker(rank, world, port, cfg_dict, out):
     res = train(config_from_dict(cfg_dict), verbose=False)
     flat = torch.cat([p.detach().flatten() for p in res.model.parameters()])
     torch.save(flat, f"{out}/rank{rank}.pt")
-    dist.destroy_process_group()
+    if dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def test_ddp_two_processes_agree(tmp_path):
@@ -97,13 +99,78 @@ def test_ddp_two_processes_agree(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    cfg = tiny_config(tmp_path, "ddp", epochs=2, batch_size=4)
+    cfg = tiny_config(tmp_path, "ddp", epochs=2, batch_size=4, **{"trainer.devices": 2, "trainer.accelerator": "cpu"})
     cfg["data"].pop("val")
     mp.spawn(_ddp_worker, args=(2, port, cfg, str(tmp_path)), nprocs=2, join=True)
     r0, r1 = torch.load(tmp_path / "rank0.pt"), torch.load(tmp_path / "rank1.pt")
     assert torch.equal(r0, r1)
     start = torch.cat([p.detach().flatten() for p in load_model(tmp_path / "ddp" / "final.safetensors").parameters()])
     assert torch.equal(start, r0)
+
+
+def test_fabric_launches_two_processes_and_resumes_with_one(tmp_path):
+    """`--devices 2` on the CPU: Fabric starts a second process (gloo DDP); one log and one checkpoint
+    are written; the run then resumes in a single process (another world size) and finishes."""
+    cfg = tiny_config(tmp_path, "two", epochs=3, batch_size=4)
+    path = write_cfg(tmp_path, cfg)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    cmd = [sys.executable, "-m", "facealign", "train", str(path), "--quiet", "--accelerator", "cpu"]
+    r = subprocess.run(cmd + ["--devices", "2", "--set", "epochs=2"], env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    out = tmp_path / "two"
+    ck = torch.load(out / "last.ckpt", weights_only=True)
+    assert ck["epoch"] == 1 and ck["world_size"] == 2
+    rows = list(csv.DictReader(open(out / "log.csv")))
+    assert [int(x["epoch"]) for x in rows] == [0, 1]  # one writer: no duplicated rows
+    assert sorted(p.name for p in out.iterdir() if p.suffix in (".ckpt", ".safetensors", ".csv")) == [
+        "best.safetensors", "final.safetensors", "last.ckpt", "log.csv"]
+    r = subprocess.run(cmd + ["--devices", "1", "--resume"], env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    rows = list(csv.DictReader(open(out / "log.csv")))
+    assert [int(x["epoch"]) for x in rows] == [0, 1, 2]
+    assert torch.load(out / "last.ckpt", weights_only=True)["world_size"] == 1
+
+
+def test_bf16_mixed_trains_on_cpu(tmp_path):
+    cfg = config_from_dict(tiny_config(tmp_path, "bf16", epochs=2, **{"trainer.precision": "bf16-mixed",
+                                                                      "trainer.accelerator": "cpu"}))
+    res = train(cfg, verbose=False)
+    losses = [r["train_loss"] for r in res.history]
+    assert all(math.isfinite(x) for x in losses) and all(math.isfinite(r["val_nme"]) for r in res.history)
+
+
+@pytest.mark.parametrize("flags,message", [
+    (["--accelerator", "cuda"], "no CUDA GPU is visible here"),
+    (["--accelerator", "cpu", "--precision", "16-mixed"], "16-mixed needs a GPU"),
+    (["--set", "trainer.devices=0"], "trainer.devices and trainer.num_nodes must be >= 1"),
+    (["--set", "trainer.precision=fp8"], "trainer.precision 'fp8'"),
+])
+def test_bad_trainer_settings_fail_fast(tmp_path, capsys, flags, message):
+    if "cuda" in flags and torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    path = write_cfg(tmp_path, tiny_config(tmp_path))
+    assert main(["train", str(path), "--quiet", *flags]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "run" / "last.ckpt").exists()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_one_epoch_on_cuda_bf16(tmp_path):
+    cfg = config_from_dict(tiny_config(tmp_path, "gpu", epochs=1, **{"trainer.accelerator": "cuda",
+                                                                     "trainer.precision": "bf16-mixed"}))
+    res = train(cfg, verbose=False)
+    assert math.isfinite(res.history[0]["train_loss"]) and math.isfinite(res.history[0]["val_nme"])
+
+
+@pytest.mark.skipif(torch.cuda.device_count() < 2, reason="needs 2 CUDA GPUs")
+def test_two_gpus(tmp_path):
+    path = write_cfg(tmp_path, tiny_config(tmp_path, "gpu2", epochs=1, batch_size=4))
+    r = subprocess.run([sys.executable, "-m", "facealign", "train", str(path), "--quiet", "--accelerator", "cuda",
+                        "--devices", "2", "--precision", "bf16-mixed"], env={**os.environ, "PYTHONPATH": str(REPO)},
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert torch.load(tmp_path / "gpu2" / "last.ckpt", weights_only=True)["world_size"] == 2
 
 
 def test_config_errors_name_the_key(tmp_path):

@@ -105,10 +105,11 @@ class ACRLoss(nn.Module):
 
     def set_epoch(self, epoch: int) -> None:
         self.variance = self.schedule(epoch)
-        mean, comps, bound = self.pca.torch_parts(self.variance)
-        self._parts = (mean, comps, bound)
+        self._parts = self.pca.torch_parts(self.variance)
 
     def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        mean, comps, bound = (t.to(target.device) for t in self._parts)
+        if self._parts[0].device != target.device:  # follow the batch's device, once per epoch
+            self._parts = tuple(t.to(target.device) for t in self._parts)
+        mean, comps, bound = self._parts
         phi = difficulty(target, smooth_face(target, mean, comps, bound))
         return acr_loss(pred, target, phi, self.lam, self.continuous)

@@ -14,12 +14,13 @@ if TYPE_CHECKING:
 
 
 def predict_dataset(model: "LandmarkModel", data: LandmarkSet, box: str | None = None, batch_size: int = 64,
-                    workers: int = 0, channels_last: bool = True, progress=None) -> tuple[np.ndarray, np.ndarray]:
+                    workers: int = 0, channels_last: bool = True, progress=None, device=None) -> tuple[np.ndarray, np.ndarray]:
     """Crop each face with the model's crop settings, run the model, map points back.
 
     Args:
         box: ``landmarks`` (P1) or ``dataset`` (P2); default the box type the model was trained with.
         progress: Optional callable(n) advanced by the number of faces done.
+        device: Where the model runs (default: where its weights are).
 
     Returns:
         (landmarks (N, K, 2) float32 in original-image pixels, scores (N, K) float32).
@@ -39,11 +40,11 @@ def predict_dataset(model: "LandmarkModel", data: LandmarkSet, box: str | None =
             x = batch["image"]
             if channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
-            pts, scores = model.predict(x)
+            pts, scores = model.predict(x.to(device or next(model.parameters()).device))
             inv = invert_affine(batch["matrix"].double().numpy())
-            pts64 = pts.double().numpy()
+            pts64 = pts.double().cpu().numpy()
             pts_out.append(np.stack([transform_points(p, m) for p, m in zip(pts64, inv)]).astype(np.float32))
-            score_out.append(scores.float().numpy())
+            score_out.append(scores.float().cpu().numpy())
             if progress is not None:
                 progress(len(x))
     finally:

@@ -72,6 +72,32 @@ class OptimConfig:
     reset_each_epoch: bool = False
 
 
+ACCELERATORS = ("auto", "cpu", "cuda", "gpu", "mps")
+PRECISIONS = ("32-true", "bf16-mixed", "16-mixed", "bf16-true", "64-true")
+
+
+@dataclass
+class TrainerConfig:
+    """Where and how training runs (Lightning Fabric).
+
+    Attributes:
+        accelerator: ``auto`` (a GPU when there is one), ``cpu``, ``cuda`` (``gpu``) or ``mps``.
+        devices: Processes per machine (one per GPU; on the CPU, processes sharing its cores).
+        num_nodes: Machines (multi-node runs start under ``torchrun`` or SLURM's ``srun``).
+        precision: ``32-true``, ``bf16-mixed``, ``16-mixed`` (GPU only), ``bf16-true``, ``64-true``.
+        compile: ``torch.compile`` the model before training.
+
+    ``batch_size`` is per process (as the paper recipes state it per GPU): the global batch is
+    ``batch_size * devices * num_nodes``.
+    """
+
+    accelerator: str = "auto"
+    devices: int = 1
+    num_nodes: int = 1
+    precision: str = "32-true"
+    compile: bool = False
+
+
 @dataclass
 class TrainConfig:
     """One training run.
@@ -81,6 +107,7 @@ class TrainConfig:
     """
 
     data: DataConfig = field(default_factory=DataConfig)
+    trainer: TrainerConfig = field(default_factory=TrainerConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     loss: LossConfig = field(default_factory=LossConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
@@ -129,4 +156,11 @@ def config_from_dict(raw: dict[str, Any], source: str = "config") -> TrainConfig
         raise ConfigError(f"{source}: data.train is required (FORMAT:PATH)")
     if cfg.epochs < 1 or cfg.batch_size < 1:
         raise ConfigError(f"{source}: epochs and batch_size must be >= 1")
+    t = cfg.trainer
+    if t.accelerator not in ACCELERATORS:
+        raise ConfigError(f"{source}: trainer.accelerator {t.accelerator!r}; choose one of {list(ACCELERATORS)}")
+    if t.precision not in PRECISIONS:
+        raise ConfigError(f"{source}: trainer.precision {t.precision!r}; choose one of {list(PRECISIONS)}")
+    if t.devices < 1 or t.num_nodes < 1:
+        raise ConfigError(f"{source}: trainer.devices and trainer.num_nodes must be >= 1")
     return cfg

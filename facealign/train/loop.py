@@ -1,8 +1,15 @@
-"""The training loop: plain PyTorch, optionally distributed with torchrun + DDP (gloo on CPU).
+"""The training loop: explicit PyTorch steps on Lightning Fabric (devices, precision, DDP, launch).
 
-Determinism: the shuffle order of epoch e comes from a generator seeded with (seed, e), the
-augmentation of item i from (seed, e, i), and the global torch RNG (dropout) is saved in every
-checkpoint, so ``resume`` continues exactly where the last complete epoch ended.
+Where the randomness lives, and why ``resume`` is exact:
+- the shuffle order of epoch e: a CPU generator seeded with (seed, e), dealt round-robin to ranks;
+- the augmentation of item i in epoch e: numpy, seeded with (seed, e, i) (``CropDataset``);
+- randomized-rounding targets: a generator on the batch's device seeded with (seed, e, rank),
+  made at the start of each epoch (``train.fabric.step_generator``);
+- dropout (and the DataLoader's worker seeds): the global torch RNG of the device, which every
+  checkpoint saves (CPU and, on a GPU, CUDA) and a resume restores.
+A checkpoint is written after each complete epoch, so a resumed run repeats the same epochs with
+the same numbers. Checkpoints and logs are written once (rank 0); validation runs on rank 0 in
+float32 while the other ranks wait.
 """
 
 from __future__ import annotations
@@ -10,7 +17,6 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -28,6 +34,7 @@ from facealign.metrics import nme, summarize
 from facealign.models.landmark_model import LandmarkModel, save_model
 from facealign.predict.on_dataset import predict_dataset
 from facealign.train.config import OptimConfig, TrainConfig
+from facealign.train.fabric import make_fabric, step_generator
 from facealign.train.objective import build_objective
 from facealign.utils.io import atomic_write, atomic_write_text
 from facealign.utils.progress import progress_bar
@@ -45,18 +52,6 @@ class TrainResult:
     best_nme: float = float("inf")
     best_epoch: int = -1
     model: LandmarkModel | None = None
-
-
-def _dist() -> tuple[int, int]:
-    """(rank, world size) from torchrun's environment, initialising the process group if needed."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world <= 1:
-        return 0, 1
-    import torch.distributed as dist
-
-    if not dist.is_initialized():
-        dist.init_process_group("gloo")
-    return dist.get_rank(), world
 
 
 def make_optimizer(params, cfg: OptimConfig) -> torch.optim.Optimizer:
@@ -100,6 +95,7 @@ class _Run:
     """What one training run holds between its steps."""
 
     cfg: TrainConfig
+    fabric: Any
     rank: int
     world: int
     out: Path
@@ -142,20 +138,19 @@ def train(cfg: TrainConfig, resume: bool = False, verbose: bool = True) -> Train
         atomic_write_text(run.out / "config.yaml", yaml.safe_dump(cfg.to_dict(), sort_keys=False))
     for epoch in range(run.start_epoch, cfg.epochs):
         row = _train_epoch(run, epoch, verbose)
-        if run.world > 1:
-            torch.distributed.barrier()
+        run.fabric.barrier()
         if run.main:
             _end_epoch(run, epoch, row, verbose)
-        if run.world > 1:
-            torch.distributed.barrier()
+        run.fabric.barrier()
     if run.main:
         save_model(run.model, run.out / FINAL, {"epoch": cfg.epochs - 1, "train_config": cfg.to_dict()})
     return TrainResult(run.out, run.history, run.best_nme, run.best_epoch, run.model)
 
 
 def _set_up(cfg: TrainConfig, resume: bool) -> _Run:
-    """Data, model (seeded), objective, crops, optimiser and schedule of a fresh run."""
-    rank, world = _dist()
+    """Fabric, data, model (seeded), objective, crops, optimiser and schedule of a fresh run."""
+    fabric = make_fabric(cfg.trainer)
+    rank, world = fabric.global_rank, fabric.world_size
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     out = Path(cfg.out_dir)
@@ -174,6 +169,7 @@ def _set_up(cfg: TrainConfig, resume: bool) -> _Run:
                              f"scheme {model.scheme.name!r} has {model.scheme.num_points}")
     if cfg.channels_last:
         model = model.to(memory_format=torch.channels_last)
+    model = model.to(fabric.device)
     objective = build_objective(cfg, model.codec, train_data)
     ds = CropDataset(train_data, cfg.model, cfg.augment, cfg.seed)
     steps = len(ds) // world // cfg.batch_size
@@ -181,13 +177,13 @@ def _set_up(cfg: TrainConfig, resume: bool) -> _Run:
         steps = min(steps, cfg.max_steps_per_epoch)
     if steps < 1:
         raise ConfigError(f"{cfg.data.train}: {len(ds)} faces are fewer than one batch of {cfg.batch_size} per process")
-    net: torch.nn.Module = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
-    opt, sched = _optimizer_and_schedule(model, cfg, steps, 1 if cfg.optim.reset_each_epoch else cfg.epochs)
-    return _Run(cfg, rank, world, out, model, net, objective, ds, val_data, steps, opt, sched)
+    net = fabric.setup_module(torch.compile(model) if cfg.trainer.compile else model)
+    opt, sched = _optimizer_and_schedule(fabric, model, cfg, steps, 1 if cfg.optim.reset_each_epoch else cfg.epochs)
+    return _Run(cfg, fabric, rank, world, out, model, net, objective, ds, val_data, steps, opt, sched)
 
 
-def _optimizer_and_schedule(model: torch.nn.Module, cfg: TrainConfig, steps: int, epochs: int):
-    opt = make_optimizer(model.parameters(), cfg.optim)
+def _optimizer_and_schedule(fabric: Any, model: torch.nn.Module, cfg: TrainConfig, steps: int, epochs: int):
+    opt = fabric.setup_optimizers(make_optimizer(model.parameters(), cfg.optim))
     return opt, torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(cfg.optim, s, steps, epochs))
 
 
@@ -202,7 +198,11 @@ def _restore(run: _Run, ckpt_path: Path) -> None:
     run.sched.load_state_dict(ck["sched"])
     run.start_epoch, run.history = int(ck["epoch"]) + 1, list(ck["history"])
     run.best_nme, run.best_epoch = float(ck["best_nme"]), int(ck["best_epoch"])
+    # the schedule counts steps; a checkpoint of another world size had another number per epoch
+    run.sched.last_epoch = 0 if run.cfg.optim.reset_each_epoch else run.start_epoch * run.steps
     torch.set_rng_state(ck["torch_rng"])
+    if "cuda_rng" in ck and run.fabric.device.type == "cuda":
+        torch.cuda.set_rng_state(ck["cuda_rng"], run.fabric.device)
 
 
 def _epoch_batches(run: _Run, epoch: int) -> list[list[int]]:
@@ -219,16 +219,19 @@ def _train_epoch(run: _Run, epoch: int, verbose: bool) -> dict[str, Any]:
     cfg = run.cfg
     extra = run.objective.set_epoch(epoch)
     run.dataset.set_epoch(epoch)
-    if cfg.optim.reset_each_epoch and epoch > run.start_epoch:
-        run.opt, run.sched = _optimizer_and_schedule(run.model, cfg, run.steps, 1)
+    if cfg.optim.reset_each_epoch and epoch > 0:  # as the released ACR code: a fresh optimiser every epoch
+        run.opt, run.sched = _optimizer_and_schedule(run.fabric, run.model, cfg, run.steps, 1)
+    gpu = run.fabric.device.type == "cuda"
     loader = DataLoader(run.dataset, batch_sampler=_epoch_batches(run, epoch), num_workers=cfg.workers,
-                        persistent_workers=False, prefetch_factor=4 if cfg.workers else None)
+                        persistent_workers=False, prefetch_factor=4 if cfg.workers else None, pin_memory=gpu)
+    loader = run.fabric.setup_dataloaders(loader, use_distributed_sampler=False)  # batches arrive on the device
+    generator = step_generator(run.fabric.device, cfg.seed, epoch, run.rank)
     run.net.train()
     t0 = time.perf_counter()
     loss_sum, seen = 0.0, 0
     with progress_bar(f"epoch {epoch + 1}/{cfg.epochs}", run.steps, quiet=not (run.main and verbose)) as advance:
         for step, batch in enumerate(loader):
-            loss = _train_step(run, batch, epoch, step)
+            loss = _train_step(run, batch, generator, epoch, step)
             loss_sum += loss * len(batch["image"])
             seen += len(batch["image"])
             advance()
@@ -241,15 +244,16 @@ def _train_epoch(run: _Run, epoch: int, verbose: bool) -> dict[str, Any]:
             "img_per_s": seen * run.world / train_time, **extra}
 
 
-def _train_step(run: _Run, batch: dict, epoch: int, step: int) -> float:
+def _train_step(run: _Run, batch: dict, generator: torch.Generator, epoch: int, step: int) -> float:
     x = batch["image"]
     if run.cfg.channels_last:
         x = x.contiguous(memory_format=torch.channels_last)
-    loss = run.objective(run.net(x), batch)
+    output = run.net(x).float()  # the loss in float32 under mixed precision
+    loss = run.objective(output, batch, generator)
     if not torch.isfinite(loss):
         raise FaceAlignError(f"loss became {loss.item()} at epoch {epoch} step {step}; lower optim.lr")
     run.opt.zero_grad(set_to_none=True)
-    loss.backward()
+    run.fabric.backward(loss)
     run.opt.step()
     run.sched.step()
     return loss.item()
@@ -260,7 +264,7 @@ def _validate(run: _Run) -> dict[str, float]:
     assert run.val_data is not None
     metric_norm = "inter_ocular" if run.model.scheme.outer_eye_corners is not None else "bbox"
     pred, _ = predict_dataset(run.model, run.val_data, batch_size=run.cfg.val_batch_size,
-                              channels_last=run.cfg.channels_last)
+                              channels_last=run.cfg.channels_last, device=run.fabric.device)
     st = summarize(nme(pred, run.val_data.landmarks(), run.val_data.scheme, metric_norm))
     return {"val_nme": st["nme"], "val_fr": st["fr"], "val_auc": st["auc"]}
 
@@ -283,7 +287,9 @@ def _end_epoch(run: _Run, epoch: int, row: dict[str, Any], verbose: bool) -> Non
     _write_log(run.out / LOG, run.history)
     state = {"model": run.model.state_dict(), "optim": run.opt.state_dict(), "sched": run.sched.state_dict(),
              "epoch": epoch, "history": run.history, "best_nme": run.best_nme, "best_epoch": run.best_epoch,
-             "torch_rng": torch.get_rng_state(), "config": json.dumps(cfg.to_dict())}
+             "torch_rng": torch.get_rng_state(), "config": json.dumps(cfg.to_dict()), "world_size": run.world}
+    if run.fabric.device.type == "cuda":
+        state["cuda_rng"] = torch.cuda.get_rng_state(run.fabric.device)
     atomic_write(run.out / CHECKPOINT, lambda t, state=state: torch.save(state, t))
     if verbose:
         _log(f"epoch {epoch + 1}/{cfg.epochs} loss {row['train_loss']:.4f} "

@@ -59,8 +59,9 @@ class RegressionObjective:
             return {"variance": self.acr.variance}
         return {}
 
-    def __call__(self, output: torch.Tensor, batch: dict) -> torch.Tensor:
-        """(B, 2K) head output and a batch with ``landmarks`` (B, K, 2) crop pixels -> scalar loss."""
+    def __call__(self, output: torch.Tensor, batch: dict, generator: torch.Generator | None = None) -> torch.Tensor:
+        """(B, 2K) head output and a batch with ``landmarks`` (B, K, 2) crop pixels -> scalar loss
+        (regression targets are not random: ``generator`` is unused)."""
         target = self.codec.encode(batch["landmarks"].to(output.dtype))
         name = self.cfg.name
         if name == "acr":
@@ -96,9 +97,14 @@ class HeatmapObjective:
     def set_epoch(self, epoch: int) -> dict[str, float]:
         return {}
 
-    def __call__(self, output: torch.Tensor, batch: dict) -> torch.Tensor:
-        """(B, 2, K, H, W) head output and a batch with ``landmarks`` (B, K, 2) -> scalar loss."""
-        target = self.codec.encode(batch["landmarks"].to(output.dtype))
+    def __call__(self, output: torch.Tensor, batch: dict, generator: torch.Generator | None = None) -> torch.Tensor:
+        """(B, 2, K, H, W) head output and a batch with ``landmarks`` (B, K, 2) -> scalar loss.
+
+        Args:
+            generator: Source of the randomized-rounding draws, on the output's device (None: the
+                device's global RNG).
+        """
+        target = self.codec.encode(batch["landmarks"].to(output.dtype), generator)
         fg = output[:, 1]
         if self.name == "rr_ce":
             return rr_softmax_ce(fg, target.cells, target.inside)
