@@ -7,11 +7,16 @@ import sys
 from collections.abc import Callable, Iterator
 
 
+# Output must not change with the terminal: tables render at their natural width, never folded
+# to COLUMNS (a narrow terminal soft-wraps them instead), so what is grepped stays on one line.
+TABLE_WIDTH = 1000
+
+
 def console(stderr: bool = False):
-    """A rich console for tables (which may wrap to the terminal); lines go through :func:`say`."""
+    """A rich console for tables (their width never depends on the terminal); lines go through :func:`say`."""
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False)
+    return Console(stderr=stderr, highlight=False, width=TABLE_WIDTH)
 
 
 def say(line: str, stderr: bool = False) -> None:
