@@ -144,6 +144,8 @@ def test_bf16_mixed_trains_on_cpu(tmp_path):
     (["--accelerator", "cpu", "--precision", "16-mixed"], "16-mixed needs a GPU"),
     (["--set", "trainer.devices=0"], "trainer.devices and trainer.num_nodes must be >= 1"),
     (["--set", "trainer.precision=fp8"], "trainer.precision 'fp8'"),
+    # 24 faces, batch 8 per process: 3 processes fit, 4 do not (checked before any process starts)
+    (["--accelerator", "cpu", "--devices", "4"], "24 training faces make no full batch: 4 process(es) x batch_size 8 need at least 32"),
 ])
 def test_bad_trainer_settings_fail_fast(tmp_path, capsys, flags, message):
     if "cuda" in flags and torch.cuda.is_available():

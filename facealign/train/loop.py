@@ -148,7 +148,13 @@ def train(cfg: TrainConfig, resume: bool = False, verbose: bool = True) -> Train
 
 
 def _set_up(cfg: TrainConfig, resume: bool) -> _Run:
-    """Fabric, data, model (seeded), objective, crops, optimiser and schedule of a fresh run."""
+    """Data, Fabric, model (seeded), objective, crops, optimiser and schedule of a fresh run.
+
+    The data are read and the batch checked before Fabric launches, so that a bad setting stops
+    the command with one line instead of in every process it would start.
+    """
+    train_data, val_data = _load_data(cfg)
+    steps = _steps_per_epoch(cfg, len(train_data), cfg.trainer.devices * cfg.trainer.num_nodes)
     fabric = make_fabric(cfg.trainer)
     rank, world = fabric.global_rank, fabric.world_size
     if cfg.threads:
@@ -158,10 +164,6 @@ def _set_up(cfg: TrainConfig, resume: bool) -> _Run:
         out.mkdir(parents=True, exist_ok=True)
         if (out / CHECKPOINT).exists() and not resume:
             raise FaceAlignError(f"{out}: holds a run already ({CHECKPOINT}); use --resume or another out_dir")
-    scheme = cfg.model.scheme if isinstance(cfg.model.scheme, str) else None
-    train_data = load_dataset(cfg.data.train, split=cfg.data.train_split, images=cfg.data.images, scheme=scheme)
-    val_data = (load_dataset(cfg.data.val, split=cfg.data.val_split, images=cfg.data.val_images, scheme=scheme)
-                if cfg.data.val else None)
     torch.manual_seed(cfg.seed)
     model = LandmarkModel(cfg.model, cfg.pretrained)
     if train_data.scheme.num_points != model.scheme.num_points:
@@ -172,14 +174,27 @@ def _set_up(cfg: TrainConfig, resume: bool) -> _Run:
     model = model.to(fabric.device)
     objective = build_objective(cfg, model.codec, train_data)
     ds = CropDataset(train_data, cfg.model, cfg.augment, cfg.seed)
-    steps = len(ds) // world // cfg.batch_size
-    if cfg.max_steps_per_epoch:
-        steps = min(steps, cfg.max_steps_per_epoch)
-    if steps < 1:
-        raise ConfigError(f"{cfg.data.train}: {len(ds)} faces are fewer than one batch of {cfg.batch_size} per process")
+    steps = _steps_per_epoch(cfg, len(ds), world)
     net = fabric.setup_module(torch.compile(model) if cfg.trainer.compile else model)
     opt, sched = _optimizer_and_schedule(fabric, model, cfg, steps, 1 if cfg.optim.reset_each_epoch else cfg.epochs)
     return _Run(cfg, fabric, rank, world, out, model, net, objective, ds, val_data, steps, opt, sched)
+
+
+def _load_data(cfg: TrainConfig) -> tuple[LandmarkSet, LandmarkSet | None]:
+    scheme = cfg.model.scheme if isinstance(cfg.model.scheme, str) else None
+    train_data = load_dataset(cfg.data.train, split=cfg.data.train_split, images=cfg.data.images, scheme=scheme)
+    val_data = (load_dataset(cfg.data.val, split=cfg.data.val_split, images=cfg.data.val_images, scheme=scheme)
+                if cfg.data.val else None)
+    return train_data, val_data
+
+
+def _steps_per_epoch(cfg: TrainConfig, faces: int, world: int) -> int:
+    """Full batches per process and epoch; each process takes every world-th face of the shuffle."""
+    steps = faces // world // cfg.batch_size
+    if steps < 1:
+        raise ConfigError(f"{cfg.data.train}: {faces} training faces make no full batch: {world} process(es) x "
+                          f"batch_size {cfg.batch_size} need at least {world * cfg.batch_size} (batch_size is per process)")
+    return min(steps, cfg.max_steps_per_epoch) if cfg.max_steps_per_epoch else steps
 
 
 def _optimizer_and_schedule(fabric: Any, model: torch.nn.Module, cfg: TrainConfig, steps: int, epochs: int):
