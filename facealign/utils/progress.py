@@ -6,7 +6,6 @@ import contextlib
 import sys
 from collections.abc import Callable, Iterator
 
-
 # Output must not change with the terminal: tables render at their natural width, never folded
 # to COLUMNS (a narrow terminal soft-wraps them instead), so what is grepped stays on one line.
 TABLE_WIDTH = 1000
