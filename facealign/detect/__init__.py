@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from facealign.detect.base import Detections, FaceDetector
+from facealign.detect.base import KEYPOINTS, Detections, FaceDetector
 from facealign.detect.detectors import BoxesDetector, CascadeDetector, DlibHOGDetector, FullImageDetector
+from facealign.detect.policy import SearchPolicy
+from facealign.detect.yunet import YuNetDetector, yuface_available
 from facealign.errors import FaceAlignError
 
-DETECTORS = ("auto", "dlib", "cascade", "full")
+DETECTORS = ("auto", "yunet", "dlib", "cascade", "full")
 
 
 def dlib_available() -> bool:
@@ -17,21 +19,25 @@ def dlib_available() -> bool:
     return True
 
 
-def create_detector(name: str | FaceDetector = "auto") -> FaceDetector:
-    """``auto`` (dlib's HOG detector when installed, else OpenCV's cascade -- the order measured
-    in docs/detection.md), ``dlib``, ``cascade``, ``full``; or a detector object, returned as is."""
+def create_detector(name: str | FaceDetector = "auto", policy: SearchPolicy | None = None) -> FaceDetector:
+    """``auto`` (YuNet when yuface is installed, else dlib's HOG detector when installed, else
+    OpenCV's cascade -- the order measured in docs/detection.md), ``yunet``, ``dlib``,
+    ``cascade``, ``full``; or a detector object, returned as is. ``policy``: the face sizes to
+    search, in original pixels."""
     if not isinstance(name, str):
         return name
     if name == "auto":
-        return DlibHOGDetector() if dlib_available() else CascadeDetector()
+        name = "yunet" if yuface_available() else "dlib" if dlib_available() else "cascade"
+    if name == "yunet":
+        return YuNetDetector(policy)
     if name == "dlib":
-        return DlibHOGDetector()
+        return DlibHOGDetector(policy=policy)
     if name == "cascade":
-        return CascadeDetector()
+        return CascadeDetector(policy=policy)
     if name == "full":
         return FullImageDetector()
     raise FaceAlignError(f"unknown detector {name!r}; choose one of {list(DETECTORS)} (or --boxes FILE)")
 
 
-__all__ = ["Detections", "FaceDetector", "create_detector", "CascadeDetector", "DlibHOGDetector", "FullImageDetector",
-           "BoxesDetector", "DETECTORS", "dlib_available"]
+__all__ = ["Detections", "FaceDetector", "KEYPOINTS", "SearchPolicy", "create_detector", "YuNetDetector", "CascadeDetector",
+           "DlibHOGDetector", "FullImageDetector", "BoxesDetector", "DETECTORS", "dlib_available", "yuface_available"]

@@ -22,14 +22,22 @@ class BoxCalibration:
     dy: float = 0.0
     scale: float = 1.0
 
-    def apply(self, boxes: np.ndarray) -> np.ndarray:
-        """(N, 4) detector boxes -> (N, 4) square boxes framed like a landmark box."""
+    def apply(self, boxes: np.ndarray, roll: np.ndarray | None = None) -> np.ndarray:
+        """(N, 4) detector boxes -> (N, 4) square boxes framed like a landmark box.
+
+        ``roll`` (N,) degrees: each box is in a frame turned by that much (a face found in a
+        turned copy of the image, :attr:`Detections.roll`), so its shift turns with it.
+        """
+        from facealign.detect.frame import rotate
+
         b = np.asarray(boxes, np.float64).reshape(-1, 4)
         side = np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])
-        cx = (b[:, 0] + b[:, 2]) / 2 + self.dx * side
-        cy = (b[:, 1] + b[:, 3]) / 2 + self.dy * side
-        half = self.scale * side / 2
-        return np.stack([cx - half, cy - half, cx + half, cy + half], axis=1).astype(np.float32)
+        shift = np.stack([self.dx * side, self.dy * side], axis=1)
+        if roll is not None and len(b):
+            shift = rotate(shift[:, None], roll)[:, 0]
+        centre = (b[:, :2] + b[:, 2:]) / 2 + shift
+        half = (self.scale * side / 2)[:, None]
+        return np.concatenate([centre - half, centre + half], axis=1).astype(np.float32)
 
 
 def load_calibrations() -> dict[str, BoxCalibration]:
@@ -40,4 +48,5 @@ def load_calibrations() -> dict[str, BoxCalibration]:
 
 
 def calibration_for(detector_name: str) -> BoxCalibration:
+    """The box calibration measured for ``detector_name`` (identity when none was)."""
     return load_calibrations().get(detector_name, BoxCalibration())

@@ -12,19 +12,16 @@ import cv2
 import numpy as np
 
 from facealign.detect.base import Detections
+from facealign.detect.policy import SearchPolicy, finest_scale, resize_by
 from facealign.errors import DataError, FaceAlignError
 
-# Detection runs on a copy whose longer side is at most this (detectors scale to their window
-# sizes anyway); boxes are mapped back to the full image.
-DETECT_MAX_SIDE = 800
 
-
-def _shrink(image: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
+def _shrink(image: np.ndarray, policy: SearchPolicy, native_min: float) -> tuple[np.ndarray, float]:
+    """The image reduced as far as the policy allows (never enlarged): the scale that brings the
+    smallest face searched to the detector's window, capped by the policy's pixel budget."""
     h, w = image.shape[:2]
-    f = min(1.0, max_side / max(h, w))
-    if f < 1.0:
-        image = cv2.resize(image, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
-    return image, f
+    f = min(1.0, finest_scale(h, w, policy, native_min))
+    return resize_by(image, f), f
 
 
 # Images smaller than this are searched coarse to fine: faces of COARSE_FACE px and more first,
@@ -40,12 +37,15 @@ class CascadeDetector:
     ``coarse_to_fine`` (default): in images under 400 px, look for faces of 80 px and more first
     and down to ``min_size`` only when none was found (2.2x faster on YTF-68 val for 0.4 % of its
     faces, docs/detection.md; extra small faces beside a found large one are not searched for).
+    ``policy``: face sizes in original pixels; the image is reduced until its smallest face fits
+    the cascade's 24 px window (within the policy's pixel budget), never enlarged.
     """
 
     name = "cascade"
+    native_min = 24.0
 
     def __init__(self, min_size: int = 20, scale_factor: float = 1.1, min_neighbors: int = 4,
-                 cascade_file: str | Path | None = None, coarse_to_fine: bool = True):
+                 cascade_file: str | Path | None = None, coarse_to_fine: bool = True, policy: SearchPolicy | None = None):
         path = Path(cascade_file) if cascade_file else Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml"
         if not path.is_file():
             raise FaceAlignError(f"{path}: OpenCV's face cascade is not installed (OpenCV 5 wheels no longer ship "
@@ -55,6 +55,7 @@ class CascadeDetector:
             raise FaceAlignError(f"{path}: not a valid OpenCV cascade")
         self.min_size, self.scale_factor, self.min_neighbors = min_size, scale_factor, min_neighbors
         self.coarse_to_fine = coarse_to_fine
+        self.policy = policy or SearchPolicy(min_face=min_size)
 
     def _run(self, grey: np.ndarray, min_size: int):
         rects, _, weights = self._cascade.detectMultiScale3(grey, self.scale_factor, self.min_neighbors,
@@ -62,19 +63,19 @@ class CascadeDetector:
         return rects, weights
 
     def detect(self, image: np.ndarray) -> Detections:
-        small, f = _shrink(image, DETECT_MAX_SIDE)
+        small, f = _shrink(image, self.policy, self.native_min)
         grey = cv2.equalizeHist(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY))
-        ms = max(8, int(self.min_size * f))
+        ms = max(8, int(self.policy.min_face * f))
         rects, weights = [], []
         if self.coarse_to_fine and max(grey.shape) < COARSE_MAX_SIDE and ms < COARSE_FACE:
             rects, weights = self._run(grey, COARSE_FACE)
         if len(rects) == 0:
             rects, weights = self._run(grey, ms)
         if len(rects) == 0:
-            return Detections.empty()
+            return Detections.empty(ms / f)
         r = np.asarray(rects, np.float32) / f
         boxes = np.stack([r[:, 0], r[:, 1], r[:, 0] + r[:, 2], r[:, 1] + r[:, 3]], axis=1)
-        return Detections(boxes, np.asarray(weights, np.float32).reshape(-1)).sorted()
+        return Detections(boxes, np.asarray(weights, np.float32).reshape(-1), min_face_searched=ms / f).sorted()
 
 
 class DlibHOGDetector:
@@ -90,11 +91,15 @@ class DlibHOGDetector:
 
     ``threshold`` 0.1 (dlib's own default is 0): on 300 YTF-68 val images 0.7 % of true faces
     scored below 0.1, while every false detection seen scored below 0.07 (docs/detection.md).
+
+    ``policy``: face sizes in original pixels; the image is reduced until its smallest face fits
+    the 80 px window (within the policy's pixel budget), never enlarged except by ``upsample``.
     """
 
     name = "dlib"
+    native_min = 80.0
 
-    def __init__(self, upsample: int | None = None, threshold: float = 0.1):
+    def __init__(self, upsample: int | None = None, threshold: float = 0.1, policy: SearchPolicy | None = None):
         try:
             import dlib
         except ImportError:
@@ -103,23 +108,27 @@ class DlibHOGDetector:
             raise ValueError(f"upsample must be None or an int >= 0, got {upsample!r}")
         self._det = dlib.get_frontal_face_detector()
         self.upsample, self.threshold = upsample, threshold
+        self.policy = policy or SearchPolicy()
 
     def _run(self, image: np.ndarray, up: int):
         return self._det.run(image, up, self.threshold)[:2]
 
     def detect(self, image: np.ndarray) -> Detections:
-        small, f = _shrink(image, DETECT_MAX_SIDE)
+        small, f = _shrink(image, self.policy, self.native_min)
         small = np.ascontiguousarray(small)
+        up = self.upsample or 0
         if self.upsample is not None:
             rects, scores = self._run(small, self.upsample)
         else:
             rects, scores = self._run(small, 0)
             if not rects and max(small.shape[:2]) < COARSE_MAX_SIDE:
+                up = 1
                 rects, scores = self._run(small, 1)
+        smallest = self.native_min / (f * 2**up)
         if not rects:
-            return Detections.empty()
+            return Detections.empty(smallest)
         boxes = np.array([[r.left(), r.top(), r.right() + 1, r.bottom() + 1] for r in rects], np.float32) / f
-        return Detections(boxes, np.asarray(scores, np.float32)).sorted()
+        return Detections(boxes, np.asarray(scores, np.float32), min_face_searched=smallest).sorted()
 
 
 class FullImageDetector:

@@ -71,8 +71,9 @@ class _Tracker:
         if not self.tracks or index % self.detect_every == 0:
             boxes, det_scores, (pts, scores) = self._detect(rgb)
         else:
-            boxes = np.stack([landmark_box(t) for t in self.tracks])
-            pts, scores = self.aligner.align([rgb], [boxes], refine=0)[0]
+            frames, roll = self.aligner.reframe(np.stack(self.tracks))
+            boxes = np.stack(frames)
+            pts, scores = self.aligner.align([rgb], [boxes], refine=0, rolls=[roll])[0]
             det_scores = np.ones(len(self.tracks), np.float32)
         if smooth and len(pts):
             pts = np.stack([f(p) for f, p in zip(self.filters, pts)])
@@ -86,7 +87,8 @@ class _Tracker:
     def _detect(self, rgb: np.ndarray):
         det = self.aligner.detect(rgb)
         self.detector_runs += 1
-        lms = self.aligner.align([rgb], [self.aligner.calibration.apply(det.boxes)])[0]
+        boxes, roll = self.aligner.frame_faces(det)
+        lms = self.aligner.align([rgb], [boxes], rolls=[roll])[0]
         # keep each face's smoothing state when a detection continues a track
         new_filters = []
         for lm in lms[0]:
@@ -94,7 +96,7 @@ class _Tracker:
             match = next((i for i, t in enumerate(self.tracks) if _iou(landmark_box(t), b) > 0.3), None)
             new_filters.append(self.filters[match] if match is not None else OneEuroFilter(self.fps))
         self.filters = new_filters
-        return det.boxes, det.scores, lms
+        return det.image_boxes(), det.scores, lms
 
 
 class _VideoWriter:

@@ -1,0 +1,102 @@
+"""YuNet, a small CNN face detector with five keypoints (libfacedetection, BSD-3-Clause), through
+the ``yuface`` wheel, which has the network and its weights compiled in: offline after install,
+no model file to fetch. It finds non-frontal and rolled faces that the HOG and Haar detectors miss
+(docs/detection.md)."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from facealign.data.crop import invert_affine, transform_points
+from facealign.detect.base import Detections
+from facealign.detect.frame import turned_copy
+from facealign.detect.policy import SearchPolicy, merge_same_faces, pyramid_scales, resize_by, smallest_face_searched
+from facealign.errors import FaceAlignError
+
+# Landmark-box sides YuNet finds reliably at its input scale: 14 of 15 YTF-68 val faces at 16 px,
+# all from 20 to 400 px, 14 at 500 and 10 at 700 (docs/detection.md).
+NATIVE_MIN, NATIVE_MAX = 16.0, 400.0
+
+
+def yuface_available() -> bool:
+    try:
+        import yuface  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class YuNetDetector:
+    """YuNet over an image pyramid set by a :class:`~facealign.detect.policy.SearchPolicy`.
+
+    Args:
+        policy: Face sizes to search in original pixels (default: 20 px up to the image size,
+            the finest level capped at 2 megapixels).
+        threshold: Confidence (0-1) below which detections are dropped.
+        nms_iou: Overlap above which detections of different pyramid levels are merged.
+    """
+
+    name = "yunet"
+
+    def __init__(self, policy: SearchPolicy | None = None, threshold: float = 0.6, nms_iou: float = 0.4):
+        # yuface runs on its own OpenMP runtime, read when it loads. Its threads spin while they
+        # wait; next to a busy process (a data loader, a server worker) that made a 213 px image
+        # take 150 ms instead of 15 ms. Waiting passively costs nothing measurable on an idle
+        # machine (docs/detection.md). A user's own setting wins.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        try:
+            from yuface import c_detect
+        except ImportError:
+            raise FaceAlignError("the yunet detector needs the yuface package (wheels for CPython <= 3.11 on Linux "
+                                 "x86-64 and Windows): pip install yuface") from None
+        if not 0.0 <= threshold <= 1.0:
+            raise FaceAlignError(f"threshold must be in [0, 1], got {threshold!r}")
+        self._detect = c_detect
+        self.policy = policy or SearchPolicy()
+        self.threshold, self.nms_iou = threshold, nms_iou
+
+    def detect(self, image: np.ndarray) -> Detections:
+        h, w = image.shape[:2]
+        smallest = smallest_face_searched(h, w, self.policy, NATIVE_MIN)
+        bgr = np.ascontiguousarray(image[:, :, ::-1])
+        found = [self._search(bgr, r) for r in self.policy.rolls]
+        if not any(len(f) for f in found):
+            found = [self._search(bgr, r) for r in self.policy.fallback_rolls]
+        det = _concat(found, smallest)
+        if not len(det):
+            return det
+        # faces seen in several turned copies: the most confident view wins (the most upright)
+        return det.take(merge_same_faces(det.boxes, det.scores, self.nms_iou)).sorted()
+
+    def _search(self, bgr: np.ndarray, roll: float) -> Detections:
+        """Faces of the policy's sizes in the image turned by ``roll`` degrees."""
+        image, to_copy = (bgr, None) if roll == 0 else turned_copy(bgr, roll)
+        h, w = image.shape[:2]
+        rows = []
+        for scale in pyramid_scales(h, w, self.policy, NATIVE_MIN, NATIVE_MAX):
+            level = np.ascontiguousarray(resize_by(image, scale))
+            # columns: confidence 0-100, x, y, w, h, five (x, y) keypoints, unused
+            found = np.asarray(self._detect(level), np.float32).reshape(-1, 16)
+            found = found[found[:, 0] >= self.threshold * 100]
+            found[:, 1:15] /= scale
+            rows.append(found)
+        found = np.concatenate(rows)
+        boxes = np.concatenate([found[:, 1:3], found[:, 1:3] + found[:, 3:5]], axis=1)
+        kps = found[:, 5:15].reshape(-1, 5, 2)
+        if to_copy is not None:  # back to image pixels; boxes keep their turned frame (Detections.roll)
+            back = invert_affine(to_copy)
+            centre = transform_points((boxes[:, :2] + boxes[:, 2:]) / 2, back)
+            half = (boxes[:, 2:] - boxes[:, :2]) / 2
+            boxes = np.concatenate([centre - half, centre + half], axis=1)
+            kps = transform_points(kps, back)
+        return Detections(boxes.astype(np.float32), found[:, 0] / 100.0, kps.astype(np.float32),
+                          roll=np.full(len(found), roll, np.float32))
+
+
+def _concat(parts: list[Detections], smallest: float) -> Detections:
+    if not parts:
+        return Detections.empty(smallest)
+    return Detections(np.concatenate([p.boxes for p in parts]), np.concatenate([p.scores for p in parts]),
+                      np.concatenate([p.keypoints for p in parts]), smallest, np.concatenate([p.roll for p in parts]))

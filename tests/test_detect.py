@@ -1,0 +1,149 @@
+"""The detection policy (face sizes in original pixels), YuNet with its keypoints, turned-copy
+search for rolled faces, and upright crops, on real YTF-68 val faces."""
+
+import sys
+
+import cv2
+import numpy as np
+import pytest
+from conftest import REPO
+
+from facealign.detect import Detections, SearchPolicy, create_detector, yuface_available
+from facealign.detect.frame import roll_degrees, turned_copy, upright_boxes
+from facealign.detect.policy import ALL_ROLLS, merge_same_faces, pyramid_scales, smallest_face_searched
+from facealign.errors import FaceAlignError
+
+sys.path.insert(0, str(REPO / "benchmarks"))
+from field_images import group_photo, rotated  # noqa: E402
+
+needs_yuface = pytest.mark.skipif(not yuface_available(), reason="yuface has wheels for CPython <= 3.11 only")
+
+
+def face_centre(points):
+    return (points.min(0) + points.max(0)) / 2
+
+
+def found(det: Detections, points) -> bool:
+    c = face_centre(points)
+    b = det.image_boxes()
+    return bool(np.any((b[:, 0] <= c[0]) & (c[0] <= b[:, 2]) & (b[:, 1] <= c[1]) & (c[1] <= b[:, 3])))
+
+
+@pytest.mark.parametrize("h,w", [(240, 320), (3024, 4032), (600, 900)])
+def test_pyramid_covers_the_policy_range(h, w):
+    """Every face size from the smallest searched to the image size falls in some level's range."""
+    policy = SearchPolicy(min_face=20)
+    scales = pyramid_scales(h, w, policy, 16, 400)
+    smallest = smallest_face_searched(h, w, policy, 16)
+    for face in np.geomspace(smallest, max(h, w), 40):
+        assert any(16 * 0.999 <= face * s <= 400 * 1.001 for s in scales), face
+    # the finest level never exceeds the pixel budget
+    assert h * w * scales[0] ** 2 <= policy.max_pixels * 1.0001
+
+
+def test_pixel_budget_raises_the_smallest_face_and_says_so():
+    policy = SearchPolicy(min_face=20, max_pixels=2e6)
+    assert smallest_face_searched(480, 640, policy, 16) == pytest.approx(20)
+    big = smallest_face_searched(3024, 4032, policy, 16)
+    assert big == pytest.approx(16 / np.sqrt(2e6 / (3024 * 4032)))
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({"min_face": 2}, "min_face must be a number of pixels >= 4"),
+    ({"min_face": 40, "max_face": 30}, "max_face must be >= min_face"),
+    ({"max_pixels": 10}, "max_pixels must be >= 4096"),
+    ({"rolls": (0, 400)}, "search rolls must be degrees in [-180, 180]"),
+    ({"rolls": ()}, "rolls must name at least one angle"),
+])
+def test_bad_policy_is_one_clear_error(kwargs, message):
+    with pytest.raises(FaceAlignError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        SearchPolicy(**kwargs)
+
+
+def test_same_face_at_two_rolls_is_merged_and_the_most_confident_kept():
+    boxes = np.array([[100, 100, 200, 200], [110, 95, 215, 190], [400, 400, 480, 480]], np.float32)
+    keep = merge_same_faces(boxes, np.array([0.7, 0.9, 0.8]))
+    assert keep.tolist() == [1, 2]
+
+
+def test_upright_box_does_not_change_with_roll(ytf_val):
+    pts = ytf_val.samples[0].landmarks.astype(np.float64)
+    c = pts.mean(0)
+    base = upright_boxes(pts[None], roll_degrees(pts[None, 36], pts[None, 45]))[0]
+    for deg in (30, 90, -135):
+        img = np.zeros((400, 400, 3), np.uint8)
+        _, m = turned_copy(img, deg)
+        turned = (pts - c) @ m[:, :2].T + c
+        r = roll_degrees(turned[None, 36], turned[None, 45])
+        box = upright_boxes(turned[None], r)[0]
+        assert np.allclose(box[2:] - box[:2], base[2:] - base[:2], atol=1e-6)
+
+
+def test_turned_boxes_give_axis_aligned_image_boxes():
+    det = Detections(np.array([[0, 0, 20, 10]], np.float32), np.ones(1, np.float32), roll=np.array([90.0], np.float32))
+    assert np.allclose(det.image_boxes(), [[5, -5, 15, 15]], atol=1e-5)
+
+
+@needs_yuface
+def test_yunet_finds_val_faces_with_keypoints_on_the_eyes(ytf_val):
+    det = create_detector("yunet")
+    for s in ytf_val.samples[:40:8]:
+        d = det.detect(s.load_image())
+        assert found(d, s.landmarks)
+        j = 0  # largest face; YTF-68 frames have one annotated face, sometimes people behind it
+        eyes = d.keypoints[j, :2]
+        gt_eyes = np.stack([s.landmarks[36:42].mean(0), s.landmarks[42:48].mean(0)])
+        iod = np.linalg.norm(gt_eyes[1] - gt_eyes[0])
+        assert np.linalg.norm(eyes - gt_eyes, axis=1).max() < 0.35 * iod
+
+
+@needs_yuface
+@pytest.mark.parametrize("width", [1200, 4032])
+def test_yunet_finds_the_group_photo_faces_at_phone_size(ytf_val, width):
+    image, faces = group_photo(ytf_val, width)
+    d = create_detector("yunet").detect(image)
+    assert sum(found(d, f) for f in faces) >= 19
+    assert len(d) <= 22  # no flood of false faces on the upscaled canvas
+    if width == 4032:
+        assert d.min_face_searched > 20  # the pixel budget raised it, and it says so
+
+
+@needs_yuface
+def test_rolled_faces_get_landmarks_as_good_as_upright(ytf_val):
+    """Val faces turned by 90 and 45 degrees: the turned-copy search finds them and the upright
+    crops give the same accuracy as the faces as they are (within 0.3 points of NME)."""
+    from facealign.detect import YuNetDetector
+    from facealign.metrics.nme import nme
+    from facealign.predict import FaceAligner
+
+    al = FaceAligner("default", detector=YuNetDetector(SearchPolicy(rolls=ALL_ROLLS)), refine=1)
+    samples = ytf_val.samples[5:200:20]
+    errors = {}
+    for angle in (0, 45, 90):
+        pred, gt = [], []
+        for s in samples:
+            img, pts = rotated(s, angle) if angle else (s.load_image(), s.landmarks)
+            res = al.predict(img)
+            j = int(np.argmin([np.linalg.norm(face_centre(lm) - face_centre(pts)) for lm in res.landmarks]))
+            pred.append(res.landmarks[j])
+            gt.append(pts)
+        errors[angle] = float(np.mean(nme(np.array(pred), np.array(gt, np.float32), ytf_val.scheme)))
+    assert errors[0] < 0.06
+    assert errors[45] < errors[0] + 0.003 and errors[90] < errors[0] + 0.003, errors
+
+
+@needs_yuface
+def test_a_lone_rolled_face_is_found_by_the_fallback_search(ytf_val):
+    s = ytf_val.samples[24]
+    img, pts = rotated(s, 90)
+    d = create_detector("yunet").detect(img)
+    assert found(d, pts) and abs(d.roll[0] + 90) < 1e-6
+
+
+def test_turned_copy_keeps_the_whole_image():
+    img = np.zeros((100, 200, 3), np.uint8)
+    img[0, 0] = img[-1, -1] = 255
+    out, m = turned_copy(img, 45)
+    corners = np.array([[0, 0], [199, 99]], np.float64) @ m[:, :2].T + m[:, 2]
+    assert (corners >= -0.5).all() and (corners[:, 0] <= out.shape[1] - 0.5).all() and (corners[:, 1] <= out.shape[0] - 0.5).all()
+    assert cv2.countNonZero(out[..., 0]) > 0
