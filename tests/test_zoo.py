@@ -78,3 +78,52 @@ def test_unknown_name():
     with pytest.raises(FaceAlignError, match="no such model file or name"):
         resolve("no-such-model")
     assert isinstance(list_models(), list)
+
+
+def test_every_bundled_model_ships_its_onnx_file_made_from_its_weights(ytf_val):
+    """The ONNX file next to each bundled model carries the weights' digest in its metadata and
+    gives the same landmarks as the weights in PyTorch (within 0.01 px)."""
+    import json
+
+    import numpy as np
+    import onnx
+
+    from facealign.data.crop import model_crops
+    from facealign.export.metadata import read_metadata
+    from facealign.predict.runners import OnnxRunner, TorchRunner
+    from facealign.zoo import REGISTRY, WEIGHTS
+
+    entries = [e for e in json.loads(REGISTRY.read_text())["models"] if e.get("file")]
+    assert entries
+    for e in entries:
+        onnx_path = WEIGHTS / e["onnx_file"]
+        assert sha256_file(onnx_path) == e["onnx_sha256"]
+        meta = read_metadata(onnx.load(str(onnx_path)))
+        assert meta["source_sha256"] == sha256_file(WEIGHTS / e["file"]) == e["sha256"]
+        torch_runner, onnx_runner = TorchRunner(e["name"]), OnnxRunner(onnx_path)
+        crops, _ = model_crops(ytf_val.samples[:8], torch_runner.config)
+        a, _ = torch_runner.predict_crops(crops)
+        b, _ = onnx_runner.predict_crops(crops)
+        assert np.abs(a - b).max() <= 0.01, e["name"]
+
+
+def test_first_run_of_the_default_uses_the_bundled_onnx_without_torch_or_warnings(tmp_path):
+    """A new user's first `facealign predict`: the default model's bundled ONNX file runs (nothing
+    is exported into the cache), torch is never imported, and nothing but the summary is printed
+    to stderr: no TracerWarnings, no deprecation notices."""
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    photo = REPO / "facealign" / "assets" / "astronaut.jpg"
+    code = ("import sys\nfrom facealign.cli.main import main\n"
+            f"rc = main(['predict', {str(photo)!r}, '--out', {str(tmp_path / 'out')!r}])\n"
+            "assert rc == 0, rc\nassert 'torch' not in sys.modules, 'torch was imported'\n")
+    env = {**__import__("os").environ, "FACEALIGN_CACHE": str(tmp_path / "cache"), "PYTHONWARNINGS": "default"}
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "Warning" not in res.stderr and "warn" not in res.stderr.lower(), res.stderr
+    assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").rglob("*.onnx"))
+    assert (tmp_path / "out" / "astronaut.json").is_file()
+    assert "start-up" in res.stdout and "time per image" in res.stdout

@@ -19,7 +19,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("predict", help="detect faces and place landmarks on images, folders or videos")
     p.add_argument("paths", nargs="+", metavar="PATH", help="image files, folders, video files or a camera index")
     p.add_argument("--model", default="default", help="model name (see 'facealign models'), file or URL#sha256=...")
-    p.add_argument("--detector", default="auto", help="auto, dlib, cascade or full (the image is the face)")
+    p.add_argument("--detector", default="auto",
+                   help="auto (yunet when installed, else dlib, else cascade), yunet, dlib, cascade "
+                        "or full (the image is the face)")
+    p.add_argument("--min-face", type=float, default=20.0,
+                   help="smallest face searched, in the image's pixels (default 20; very large images "
+                        "may raise it, see docs/detection.md)")
+    p.add_argument("--max-face", type=float, help="largest face searched, in pixels (default: the image size)")
+    p.add_argument("--rolled", action="store_true",
+                   help="also search the image turned by 45 and 90 degrees either way (faces rolled "
+                        "that far beside upright ones)")
     p.add_argument("--boxes", help="face boxes instead of detection: JSON {image: [[x1,y1,x2,y2],...]} or CSV file,x1,y1,x2,y2")
     p.add_argument("--out", help="output folder (default: JSON Lines on standard output)")
     p.add_argument("--format", default="json", choices=["json", "csv", "pts"],
@@ -74,11 +83,14 @@ def run(args: argparse.Namespace) -> int:
     from facealign.predict.aligner import FaceAligner
 
     images, videos = collect(args.paths, args.recursive)
+    t_start = time.perf_counter()
     aligner = FaceAligner(args.model, args.boxes or args.detector, refine=args.refine, flip=args.flip or None,
-                          threads=args.threads, backend=args.backend)
+                          threads=args.threads, backend=args.backend, min_face=args.min_face, max_face=args.max_face,
+                          rolled=args.rolled)
     out = Path(args.out) if args.out else None
-    stats = {"images": 0, "faces": 0, "no_face": 0, "skipped": 0, "failed": 0}
+    stats = {"images": 0, "faces": 0, "no_face": 0, "skipped": 0, "failed": 0, "start_up": 0.0}
     t0 = time.perf_counter()
+    stats["start_up"] = t0 - t_start
     csv_rows: list[tuple[str, np.ndarray]] = []
     interrupted = False
     todo = images
@@ -191,6 +203,7 @@ def _summary(stats, elapsed, images, videos, out) -> None:
         t.add_row("unreadable images", str(stats["failed"]))
     t.add_row("faces found", str(stats["faces"]))
     t.add_row("images without a face", str(stats["no_face"]))
+    t.add_row("start-up (model and detector)", f"{stats['start_up'] * 1000:.0f} ms")
     if stats["images"]:
         t.add_row("time per image", f"{elapsed / stats['images'] * 1000:.1f} ms")
     if videos:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import torch
@@ -56,7 +57,13 @@ def export_onnx(model: LandmarkModel, path: str | Path, opset: int = 17, decode:
     out = Path(path)
 
     def write(tmp: Path) -> None:
-        with torch.no_grad():
+        # The tracer warns about Python values it freezes into the graph (the input size, the
+        # top-k), which are constants of a model by design; the legacy exporter's deprecation
+        # notice is ours to act on, not the user's. Neither is shown to someone running predict.
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", torch.jit.TracerWarning)
+            warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torch\.onnx.*")
+            warnings.filterwarnings("ignore", message=".*legacy TorchScript-based ONNX export.*")
             torch.onnx.export(wrapper, (dummy,), str(tmp), input_names=["image"], output_names=outputs,
                               dynamic_axes=dyn, opset_version=opset, dynamo=dynamo)
         m = onnx.load(str(tmp))

@@ -11,9 +11,10 @@ import numpy as np
 
 from facealign.data.crop import crop_matrix, invert_affine, transform_points, warp_crop
 from facealign.data.sample import landmark_box
-from facealign.detect import BoxesDetector, Detections, FaceDetector, create_detector
+from facealign.detect import BoxesDetector, Detections, FaceDetector, SearchPolicy, create_detector
 from facealign.detect.calibration import BoxCalibration, calibration_for
 from facealign.detect.frame import roll_degrees, upright_boxes
+from facealign.detect.policy import ALL_ROLLS
 from facealign.errors import FaceAlignError
 from facealign.predict.images import as_image_list
 from facealign.predict.result import FaceResult
@@ -43,14 +44,20 @@ class FaceAligner:
         upright: Turn each crop so that the face is upright (its roll read from the detector's eye
             keypoints, then from the predicted eye corners in refine passes), as the models saw
             faces in training. Off: crops stay aligned with the image axes.
-        min_face: Detections smaller than this many pixels are dropped.
+        min_face: Smallest face searched, in the image's pixels (the side of its landmark box;
+            default 20). Large images are searched within a pixel budget that may raise it:
+            ``Detections.min_face_searched`` says by how much (docs/detection.md).
+        max_face: Largest face searched (default: as large as the image).
+        rolled: Also search the image turned by +-45 and +-90 degrees, to find faces rolled that
+            far when upright faces are found too (each turn costs one more detector pass; a lone
+            rolled face is found without it).
         max_batch: Faces per forward pass (all faces of a call share passes).
         threads: torch intra-op threads (None: leave as is).
     """
 
     def __init__(self, model: Any = "default", detector: Any = "auto", device: str = "cpu", refine: int = 2,
-                 flip: bool | None = None, min_face: int = 16, max_batch: int = 128, threads: int | None = None,
-                 backend: str = "auto", upright: bool = True):
+                 flip: bool | None = None, min_face: float = 20, max_batch: int = 128, threads: int | None = None,
+                 backend: str = "auto", upright: bool = True, max_face: float | None = None, rolled: bool = False):
         if backend not in BACKENDS:
             raise FaceAlignError(f"unknown backend {backend!r}; choose one of {list(BACKENDS)}")
         if backend == "auto":
@@ -64,11 +71,13 @@ class FaceAligner:
         if isinstance(detector, (str, Path)) and Path(str(detector)).suffix.lower() in (".json", ".csv"):
             self.detector: FaceDetector | BoxesDetector = BoxesDetector(detector)
         else:
-            self.detector = create_detector(detector)
+            policy = SearchPolicy(min_face=min_face, max_face=max_face, rolls=ALL_ROLLS if rolled else (0.0,))
+            self.detector = create_detector(detector, policy)
         name = getattr(self.detector, "name", "")
         self.calibration: BoxCalibration = calibration_for(name)
         self.upright = bool(upright)
-        self.refine, self.flip, self.min_face, self.max_batch = int(refine), flip, min_face, max_batch
+        # a detector's box of a face at the smallest size searched can be a little smaller
+        self.refine, self.flip, self.min_box, self.max_batch = int(refine), flip, 0.75 * min_face, max_batch
         self._lock = threading.Lock()  # detectors (dlib, OpenCV cascades) are not re-entrant
 
     # ---- public -------------------------------------------------------------------------
@@ -112,7 +121,7 @@ class FaceAligner:
                 raise FaceAlignError("a boxes file finds faces by image name; pass images as paths")
             return self.detector.boxes_for(source)
         with self._lock:
-            return self.detector.detect(image).filter(self.min_face)
+            return self.detector.detect(image).filter(self.min_box)
 
     def frame_faces(self, det: Detections) -> tuple[np.ndarray, np.ndarray]:
         """Detections -> (boxes (N, 4) framed like landmark boxes, roll (N,) degrees of each crop).
