@@ -24,7 +24,7 @@ SHARED = Path(os.environ.get("FACEALIGN_SHARED", "../shared")) / "data"
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default="default")
-    ap.add_argument("--detectors", nargs="+", default=["dlib", "cascade"])
+    ap.add_argument("--detectors", nargs="+", default=["yunet", "dlib", "cascade"])
     ap.add_argument("--refine", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()

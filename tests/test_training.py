@@ -209,3 +209,17 @@ def test_evaluate_model_scheme_mismatch(tmp_path, capsys):
     p = save_model(create_model("mobilenetv2", scheme="wflw", input_size=64), tmp_path / "w.safetensors")
     assert main(["evaluate", "--data", f"csv:{YTF / 'val' / 'landmarks.csv'}", "--model", str(p)]) == 2
     assert "model predicts 98 points" in capsys.readouterr().err
+
+
+def test_init_from_starts_from_a_model_and_refuses_another_architecture(tmp_path, capsys):
+    src = train(config_from_dict(tiny_config(tmp_path, "src", epochs=1)), verbose=False)
+    cfg = config_from_dict(tiny_config(tmp_path, "tuned", epochs=1, max_steps_per_epoch=1, init_from=str(src.out_dir / "final.safetensors"),
+                                       **{"optim.lr": 1e-12}))
+    tuned = train(cfg, verbose=False)
+    a, b = dict(src.model.named_parameters()), dict(tuned.model.named_parameters())
+    assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
+    bad = write_cfg(tmp_path, tiny_config(tmp_path, "bad", init_from=str(src.out_dir / "final.safetensors"),
+                                          **{"model.input_size": 96}))
+    assert main(["train", str(bad), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "init_from model is mobilenetv2_100/regression at 64 px" in err and len(err.strip().splitlines()) == 1

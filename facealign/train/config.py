@@ -104,6 +104,8 @@ class TrainConfig:
 
     ``pretrained``: optional local weights file of the backbone (e.g. timm ImageNet weights saved
     as .safetensors or a torch state dict); nothing is ever downloaded.
+    ``init_from``: a facealign model (registry name or .safetensors file) whose weights start the
+    run (fine-tuning); its architecture must be the config's (backbone, head, size, points).
     """
 
     data: DataConfig = field(default_factory=DataConfig)
@@ -123,6 +125,7 @@ class TrainConfig:
     val_batch_size: int = 64
     log_every: int = 20
     pretrained: str | None = None
+    init_from: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)

@@ -166,6 +166,8 @@ def _set_up(cfg: TrainConfig, resume: bool) -> _Run:
             raise FaceAlignError(f"{out}: holds a run already ({CHECKPOINT}); use --resume or another out_dir")
     torch.manual_seed(cfg.seed)
     model = LandmarkModel(cfg.model, cfg.pretrained)
+    if cfg.init_from:
+        _start_from(model, cfg.init_from)
     if train_data.scheme.num_points != model.scheme.num_points:
         raise FaceAlignError(f"{cfg.data.train}: {train_data.scheme.num_points} points per face, but the model's "
                              f"scheme {model.scheme.name!r} has {model.scheme.num_points}")
@@ -178,6 +180,25 @@ def _set_up(cfg: TrainConfig, resume: bool) -> _Run:
     net = fabric.setup_module(torch.compile(model) if cfg.trainer.compile else model)
     opt, sched = _optimizer_and_schedule(fabric, model, cfg, steps, 1 if cfg.optim.reset_each_epoch else cfg.epochs)
     return _Run(cfg, fabric, rank, world, out, model, net, objective, ds, val_data, steps, opt, sched)
+
+
+def _start_from(model: LandmarkModel, source: str) -> None:
+    """Copy the weights of the facealign model ``source`` (name or file) into ``model``."""
+    from facealign.models import read_model_file
+    from facealign.zoo import resolve
+
+    path = resolve(source)
+    cfg, state, _ = read_model_file(path)
+    mine = model.config
+    if (cfg.backbone, cfg.head, cfg.input_size, cfg.get_scheme().num_points) != (
+            mine.backbone, mine.head, mine.input_size, mine.get_scheme().num_points):
+        raise ConfigError(f"{path}: init_from model is {cfg.backbone}/{cfg.head} at {cfg.input_size} px with "
+                          f"{cfg.get_scheme().num_points} points; the config asks for {mine.backbone}/{mine.head} at "
+                          f"{mine.input_size} px with {mine.get_scheme().num_points}")
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise ConfigError(f"{path}: init_from weights do not fit the config's model "
+                          f"(missing {list(missing)[:3]}, unexpected {list(unexpected)[:3]})")
 
 
 def _load_data(cfg: TrainConfig) -> tuple[LandmarkSet, LandmarkSet | None]:
