@@ -75,12 +75,7 @@ def group_photo(val, width: int) -> tuple[np.ndarray, list[np.ndarray]]:
 
 def rotated(sample, degrees: float) -> tuple[np.ndarray, np.ndarray]:
     """The sample's image turned ``degrees`` counter-clockwise on screen, and its landmarks."""
-    img = sample.load_image()
-    h, w = img.shape[:2]
-    m = cv2.getRotationMatrix2D(((w - 1) / 2, (h - 1) / 2), degrees, 1.0)
-    a = np.radians(degrees)
-    nw = int(np.ceil(abs(w * np.cos(a)) + abs(h * np.sin(a))))
-    nh = int(np.ceil(abs(w * np.sin(a)) + abs(h * np.cos(a))))
-    m[:, 2] += [(nw - w) / 2, (nh - h) / 2]
-    out = cv2.warpAffine(img, m, (nw, nh), flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0))
+    from facealign.detect.frame import turned_copy
+
+    out, m = turned_copy(sample.load_image(), degrees)
     return out, sample.landmarks @ m[:, :2].T + m[:, 2]
