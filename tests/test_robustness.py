@@ -217,6 +217,21 @@ CASES = {
     "config unknown key": (cfg_case(**{"optim.learnrate": 0.1}), 2, r"c\.yaml: unknown key 'optim\.learnrate'"),
     "config wrong type": (cfg_case(**{"batch_size": "big"}), 2, r"c\.yaml: batch_size must be an integer, got 'big'"),
     "config unknown loss": (cfg_case(**{"loss.name": "hinge"}), 2, "loss.name 'hinge' is not a regression loss"),
+    # ---- arguments out of range (one line naming the argument; nothing runs) -------------------
+    **{f"predict {flag} {value}": (
+        lambda t, m, flag=flag, value=value: ["predict", str(ASTRONAUT), "--model", str(m), "--out", str(t / "o"), flag, value],
+        2, rf"argument {flag}: must be (an integer|a number) >= [0-9.]+, got '{value}'")
+       for flag, value in [("--batch", "0"), ("--batch", "-1"), ("--refine", "-3"), ("--threads", "-1"), ("--threads", "x"),
+                           ("--max-frames", "0"), ("--detect-every", "0"), ("--min-face", "2"), ("--min-face", "nan"),
+                           ("--max-face", "-5")]},
+    "train --devices 0": (lambda t, m: ["train", str(t / "c.yaml"), "--devices", "0"], 2, r"argument --devices: must be an integer >= 1"),
+    "evaluate --batch-size 0": (lambda t, m: ["evaluate", "--data", f"csv:{t / 'x.csv'}", "--batch-size", "0"], 2,
+                                r"argument --batch-size: must be an integer >= 1"),
+    "export --opset 7": (lambda t, m: ["export", str(m), "--out", str(t / "m.onnx"), "--opset", "7"], 2,
+                         r"argument --opset: must be an integer >= 13"),
+    "predict --max-face below --min-face": (
+        lambda t, m: ["predict", str(ASTRONAUT), "--model", str(m), "--out", str(t / "o"), "--min-face", "40", "--max-face", "30"],
+        2, r"max_face must be >= min_face \(40.0\), got 30.0"),
     # ---- video -------------------------------------------------------------------------------
     "video that cannot be opened": (
         lambda t, m: ((t / "v.mp4").write_bytes(b"\x00" * 64), ["predict", str(t / "v.mp4"), "--model", str(m), "--out", str(t)])[1],

@@ -7,7 +7,7 @@ import argparse
 from facealign.data import FORMATS, LandmarkSet, load_dataset
 from facealign.utils.progress import console, progress_bar, say
 
-__all__ = ["add_data_args", "load_data_from_args", "console", "progress_bar", "say"]
+__all__ = ["add_data_args", "load_data_from_args", "at_least", "console", "progress_bar", "say"]
 
 
 def add_data_args(p: argparse.ArgumentParser, required: bool = True) -> None:
@@ -21,3 +21,21 @@ def add_data_args(p: argparse.ArgumentParser, required: bool = True) -> None:
 
 def load_data_from_args(args: argparse.Namespace) -> LandmarkSet:
     return load_dataset(args.data, split=args.split, images=args.images, scheme=args.scheme)
+
+
+def at_least(minimum: float, kind: type = int):
+    """An argparse ``type`` accepting a number (``int`` or ``float``) >= ``minimum``, with the
+    reason in the one-line error otherwise."""
+    name = "an integer" if kind is int else "a number"
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {name} >= {minimum:g}, got {text!r}") from None
+        if not (value >= minimum) or (kind is float and value == float("inf")):
+            raise argparse.ArgumentTypeError(f"must be {name} >= {minimum:g}, got {text!r}")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse

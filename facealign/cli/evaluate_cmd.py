@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from facealign.cli.common import add_data_args, console, load_data_from_args, say
+from facealign.cli.common import add_data_args, at_least, console, load_data_from_args, say
 from facealign.metrics import NORMALIZERS
 
 
@@ -19,10 +19,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="model file (.safetensors) to run on the data set; repeat to compare")
     p.add_argument("--box", choices=["landmarks", "dataset"],
                    help="crop box: landmarks (P1) or the data set's boxes (P2); default: the model's training box")
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--batch-size", type=at_least(1), default=64)
     p.add_argument("--backend", default="torch", choices=["torch", "onnx"], help="engine that runs --model")
     p.add_argument("--normalizer", default="inter_ocular", choices=NORMALIZERS)
-    p.add_argument("--threshold", type=float, default=0.1, help="failure threshold and AUC limit (default 0.10)")
+    p.add_argument("--threshold", type=at_least(1e-6, float), default=0.1, help="failure threshold and AUC limit (default 0.10)")
     p.add_argument("--json", action="store_true", help="print exactly one JSON object")
     p.add_argument("--plot", metavar="PNG", help="write the CED curve(s) to this PNG")
     p.set_defaults(func=run)

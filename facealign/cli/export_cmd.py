@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from facealign.cli.common import say
+from facealign.cli.common import at_least, say
 from facealign.errors import FaceAlignError
 
 
@@ -13,7 +13,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("model", help="model name, .safetensors file or URL#sha256=...")
     p.add_argument("--format", default="onnx", choices=["onnx"])
     p.add_argument("--out", required=True, help="output .onnx")
-    p.add_argument("--opset", type=int, default=17)
+    p.add_argument("--opset", type=at_least(13), default=17)
     p.add_argument("--decode", default="in-graph", choices=["in-graph", "none"],
                    help="in-graph: outputs landmarks (crop pixels) and scores; none: raw head output + metadata")
     p.add_argument("--flip", action="store_true", help="bake flip test-time averaging into the graph")
@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "--calibration faces); implies --decode none (decoded in numpy)")
     p.add_argument("--calibration", metavar="FORMAT:PATH", help="faces to calibrate int8 ranges on")
     p.add_argument("--calibration-images", help="image folder of --calibration")
-    p.add_argument("--calibration-faces", type=int, default=256, help="faces drawn from --calibration")
+    p.add_argument("--calibration-faces", type=at_least(1), default=256, help="faces drawn from --calibration")
     p.set_defaults(func=run)
 
 

@@ -10,10 +10,19 @@ from facealign import __version__
 from facealign.errors import FaceAlignError
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage mistakes are one line (``facealign predict: error: argument --batch: must be ...``)
+    like every other error, not a usage block; ``-h`` shows the usage."""
+
+    def error(self, message: str):  # type: ignore[override]
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        sys.exit(2)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from facealign.cli import data_cmd, evaluate_cmd, export_cmd, models_cmd, pca_cmd, predict_cmd, train_cmd
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="facealign",
         description="Facial landmark detection: train, evaluate and run face-alignment models.",
     )
@@ -27,7 +36,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # -h, --version, or a usage error already printed in one line
+        return int(e.code or 0) if not isinstance(e.code, str) else 2
     if not getattr(args, "func", None):
         parser.print_help()
         return 0 if args.command is None else 2

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from facealign.cli.common import add_data_args, console, load_data_from_args, say
+from facealign.cli.common import add_data_args, at_least, console, load_data_from_args, say
 from facealign.constants import ACR_VARIANCES, CROP_SCALE
 
 
@@ -14,8 +14,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--variance", type=float, nargs="+", default=list(ACR_VARIANCES),
                    help=f"variance percentages to report/keep (default {' '.join(f'{v:g}' for v in ACR_VARIANCES)})")
     p.add_argument("--out", required=True, help="output .npz")
-    p.add_argument("--size", type=int, default=128, help="crop size the shapes are normalised in")
-    p.add_argument("--scale", type=float, default=CROP_SCALE, help=f"crop box enlargement (default {CROP_SCALE})")
+    p.add_argument("--size", type=at_least(16), default=128, help="crop size the shapes are normalised in")
+    p.add_argument("--scale", type=at_least(0.5, float), default=CROP_SCALE, help=f"crop box enlargement (default {CROP_SCALE})")
     p.add_argument("--box", default="landmarks", choices=["landmarks", "dataset"])
     p.add_argument("--no-flips", action="store_true", help="do not add mirrored shapes")
     p.set_defaults(func=run)

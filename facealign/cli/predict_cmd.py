@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from facealign.cli.common import console, progress_bar, say
+from facealign.cli.common import at_least, console, progress_bar, say
 from facealign.data.images import IMAGE_EXTENSIONS
 from facealign.errors import DataError, FaceAlignError
 
@@ -22,10 +22,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--detector", default="auto",
                    help="auto (yunet when installed, else dlib, else cascade), yunet, dlib, cascade "
                         "or full (the image is the face)")
-    p.add_argument("--min-face", type=float, default=20.0,
+    p.add_argument("--min-face", type=at_least(4, float), default=20.0,
                    help="smallest face searched, in the image's pixels (default 20; very large images "
                         "may raise it, see docs/detection.md)")
-    p.add_argument("--max-face", type=float, help="largest face searched, in pixels (default: the image size)")
+    p.add_argument("--max-face", type=at_least(4, float), help="largest face searched, in pixels (default: the image size)")
     p.add_argument("--rolled", action="store_true",
                    help="also search the image turned by 45 and 90 degrees either way (faces rolled "
                         "that far beside upright ones)")
@@ -36,15 +36,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--overlay", action="store_true", help="also write a PNG (or MP4 for videos) with the landmarks drawn")
     p.add_argument("--recursive", action="store_true", help="descend into sub-folders")
     p.add_argument("--skip-existing", action="store_true", help="skip images whose output already exists")
-    p.add_argument("--refine", type=int, default=2, help="re-crop passes around the predicted landmarks (default 2)")
+    p.add_argument("--refine", type=at_least(0), default=2, help="re-crop passes around the predicted landmarks (default 2)")
     p.add_argument("--flip", action="store_true", help="flip test-time augmentation")
-    p.add_argument("--batch", type=int, default=16, help="images per batch (all their faces share forward passes)")
+    p.add_argument("--batch", type=at_least(1), default=16, help="images per batch (all their faces share forward passes)")
     p.add_argument("--smooth", action="store_true", help="videos: One-Euro smoothing of landmark tracks")
-    p.add_argument("--detect-every", type=int, default=10, help="videos: run the detector every N frames (default 10)")
-    p.add_argument("--max-frames", type=int, help="videos: stop after N frames")
+    p.add_argument("--detect-every", type=at_least(1), default=10, help="videos: run the detector every N frames (default 10)")
+    p.add_argument("--max-frames", type=at_least(1), help="videos: stop after N frames")
     p.add_argument("--backend", default="auto", choices=["auto", "torch", "onnx"],
                    help="landmark-stage engine; auto: ONNX Runtime when installed (faster), else PyTorch")
-    p.add_argument("--threads", type=int, help="threads of the landmark stage")
+    p.add_argument("--threads", type=at_least(1), help="threads of the landmark stage")
     p.set_defaults(func=run)
 
 

@@ -6,6 +6,7 @@ import argparse
 
 import yaml
 
+from facealign.cli.common import at_least
 from facealign.errors import ConfigError
 
 
@@ -19,8 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="override a config value, e.g. --set optim.lr=0.0005 --set epochs=5 (YAML values)")
     p.add_argument("--accelerator", choices=["auto", "cpu", "cuda", "gpu", "mps"],
                    help="where to train (default: the config's trainer.accelerator, auto = a GPU when there is one)")
-    p.add_argument("--devices", type=int, help="processes per machine, one per GPU (trainer.devices)")
-    p.add_argument("--num-nodes", type=int, help="machines (trainer.num_nodes)")
+    p.add_argument("--devices", type=at_least(1), help="processes per machine, one per GPU (trainer.devices)")
+    p.add_argument("--num-nodes", type=at_least(1), help="machines (trainer.num_nodes)")
     p.add_argument("--precision", choices=["32-true", "bf16-mixed", "16-mixed", "bf16-true", "64-true"],
                    help="numeric precision (trainer.precision; 16-mixed needs a GPU)")
     p.add_argument("--compile", action="store_true", default=None, help="torch.compile the model (trainer.compile)")
