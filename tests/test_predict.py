@@ -306,3 +306,46 @@ def test_cli_overlay_decodes_each_image_once(tmp_path, small_model, monkeypatch)
     assert main(["predict", str(src), "--model", str(small_model), "--detector", "full", "--out", str(out), "--overlay"]) == 0
     assert sorted(calls) == ["a.jpg", "b.jpg"]
     assert (out / "a_overlay.png").is_file() and json.loads((out / "b.json").read_text())["image"].endswith("b.jpg")
+
+
+@pytest.mark.parametrize("boxes,message", [
+    ([[0, 0, 10]], r"expected \(N, 4\) x1, y1, x2, y2, got shape \(1, 3\)"),
+    ([[0, 0, "a", 4]], r"not an \(N, 4\) array of numbers"),
+    ([[10, 10, 5, 20]], "has zero or negative size"),
+    ([[0, 0, float("nan"), 4]], "not finite numbers"),
+])
+def test_bad_user_boxes_are_one_clear_error(small_model, boxes, message):
+    from facealign.errors import FaceAlignError
+    from facealign.predict import FaceAligner
+
+    al = FaceAligner(small_model, detector="full", backend="torch")
+    with pytest.raises(FaceAlignError, match=message):
+        al.predict(np.zeros((64, 64, 3), np.uint8), boxes=boxes)
+
+
+def test_float_image_outside_0_1_is_refused_not_whitened():
+    from facealign.errors import ImageError
+    from facealign.predict.images import to_rgb_array
+
+    with pytest.raises(ImageError, match=r"float image values must be in \[0, 1\], found 0 to 255"):
+        to_rgb_array(np.linspace(0, 255, 300).reshape(10, 10, 3))
+    assert to_rgb_array(np.full((4, 4, 3), 0.5)).max() == 128
+
+
+def test_pil_image_follows_its_exif_orientation(tmp_path):
+    """A JPEG stored sideways with EXIF orientation 6 gives the same pixels as a path and as PIL."""
+    from PIL import Image
+
+    from facealign.predict.images import to_rgb_array
+
+    rgb = np.zeros((40, 80, 3), np.uint8)
+    rgb[:, :20] = 255  # a white band on the left of the upright image
+    stored = Image.fromarray(np.ascontiguousarray(np.rot90(rgb, 1)))  # stored turned; EXIF says turn it back
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    path = tmp_path / "sideways.jpg"
+    stored.save(path, exif=exif, quality=95)
+    from_path = to_rgb_array(path)
+    from_pil = to_rgb_array(Image.open(path))
+    assert from_path.shape == from_pil.shape == (40, 80, 3)
+    assert np.abs(from_path.astype(int) - from_pil.astype(int)).max() <= 2

@@ -197,7 +197,16 @@ class FaceAligner:
         return back, np.clip(np.concatenate(sc_list), 0.0, 1.0)
 
     def _user_boxes(self, b: Any, index: int) -> Detections:
-        arr = np.asarray(b, dtype=np.float64).reshape(-1, 4) if b is not None and len(b) else np.zeros((0, 4))
+        try:
+            arr = np.asarray(b if b is not None else [], dtype=np.float64)
+        except (TypeError, ValueError):
+            raise FaceAlignError(f"boxes of image {index}: not an (N, 4) array of numbers") from None
+        if arr.size == 0:
+            arr = np.zeros((0, 4))
+        elif arr.shape == (4,):
+            arr = arr[None]
+        if arr.ndim != 2 or arr.shape[1] != 4:
+            raise FaceAlignError(f"boxes of image {index}: expected (N, 4) x1, y1, x2, y2, got shape {arr.shape}")
         if not np.isfinite(arr).all():
             raise FaceAlignError(f"boxes of image {index}: not finite numbers")
         bad = (arr[:, 2] <= arr[:, 0]) | (arr[:, 3] <= arr[:, 1])

@@ -13,14 +13,17 @@ from facealign.errors import ImageError
 
 def to_rgb_array(image: Any, name: str = "<array>") -> np.ndarray:
     """Normalise one image: a path, a numpy array ((H, W), (H, W, 3) RGB or (H, W, 4) RGBA; uint8,
-    uint16 or float in [0, 1]), a PIL image or a torch tensor ((3, H, W), uint8 or float in [0, 1])."""
+    uint16 or float in [0, 1]), a PIL image (turned by its EXIF orientation, as files are) or a torch
+    tensor ((3, H, W), uint8 or float in [0, 1])."""
     if isinstance(image, (str, Path)):
         return read_image(image)
     try:
         from PIL import Image
 
         if isinstance(image, Image.Image):
-            return np.asarray(image.convert("RGB"))
+            from PIL import ImageOps
+
+            return np.asarray(ImageOps.exif_transpose(image).convert("RGB"))
     except ImportError:  # pragma: no cover - pillow is a dependency
         pass
     if type(image).__module__.startswith("torch"):
@@ -40,6 +43,10 @@ def to_rgb_array(image: Any, name: str = "<array>") -> np.ndarray:
     elif np.issubdtype(a.dtype, np.floating):
         if not np.isfinite(a).all():
             raise ImageError(name, "float image contains NaN or inf")
+        lo, hi = float(a.min()), float(a.max())
+        if lo < -1e-3 or hi > 1 + 1e-3:
+            raise ImageError(name, f"float image values must be in [0, 1], found {lo:g} to {hi:g} "
+                                   "(pass uint8 for 0..255 images)")
         a = np.clip(a * 255.0 + 0.5, 0, 255).astype(np.uint8)
     elif a.dtype != np.uint8:
         raise ImageError(name, f"unsupported image dtype {a.dtype}")
