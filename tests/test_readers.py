@@ -202,3 +202,18 @@ def test_load_dataset_spec_errors():
         load_dataset("xyz:/tmp")
     with pytest.raises(DataError, match="no such file"):
         load_dataset("csv:/no/such/file.csv")
+
+
+def test_cofw_root_folder_finds_the_split_file(tmp_path):
+    import shutil
+
+    from facealign.errors import DataError
+
+    shutil.copy(OFFICIAL / "cofw" / "COFW_test.mat", tmp_path / "COFW_test_color.mat")
+    ds = load_dataset(f"cofw:{tmp_path}")
+    assert len(ds) == 2 and "COFW_test_color.mat" in ds.name
+    with pytest.raises(DataError, match=r"no COFW_train\*\.mat file in this folder"):
+        load_dataset(f"cofw:{tmp_path}", split="train")
+    shutil.copy(OFFICIAL / "cofw" / "COFW_test.mat", tmp_path / "COFW_test.mat")
+    with pytest.raises(DataError, match="several COFW test files"):
+        load_dataset(f"cofw:{tmp_path}")

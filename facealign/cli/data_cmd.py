@@ -54,6 +54,7 @@ def run_check(args: argparse.Namespace) -> int:
     t = Table(title=f"data set {args.data}")
     t.add_column("item")
     t.add_column("value")
+    t.add_row("read", rep.name)
     t.add_row("scheme", f"{rep.scheme} ({rep.num_points} points)")
     t.add_row("faces", str(rep.faces))
     t.add_row("images", str(rep.images))

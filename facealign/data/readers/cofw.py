@@ -47,6 +47,17 @@ def _load_v73(p: Path, names: tuple[str, ...]) -> dict:
     return out
 
 
+def _split_file(folder: Path, split: str) -> Path:
+    """The one ``COFW_<split>*.mat`` in ``folder``."""
+    found = sorted(f for f in folder.iterdir() if f.is_file() and f.suffix.lower() == ".mat"
+                   and f.name.lower().startswith(f"cofw_{split.lower()}"))
+    if not found:
+        raise DataError(folder, f"no COFW_{split}*.mat file in this folder")
+    if len(found) > 1:
+        raise DataError(folder, f"several COFW {split} files ({', '.join(f.name for f in found)}); name one")
+    return found[0]
+
+
 def read_cofw(path: str | Path, split: str | None = None) -> LandmarkSet:
     """Read ``COFW_train*.mat`` / ``COFW_test*.mat``.
 
@@ -54,9 +65,14 @@ def read_cofw(path: str | Path, split: str | None = None) -> LandmarkSet:
     boxes are (x, y, w, h), 1-based. Images are embedded (grey or colour) and kept in memory.
 
     Args:
+        path: The .mat file, or a folder holding the official ``COFW_train*.mat`` /
+            ``COFW_test*.mat``: the file of ``split`` (default test) is read, and the set's name
+            says which.
         split: ``train`` or ``test``; by default whichever field set the file holds.
     """
     p = Path(path)
+    if p.is_dir():
+        p = _split_file(p, split or "test")
     if not p.is_file():
         raise DataError(p, "COFW .mat file not found")
     all_names = tuple(n for names in _FIELDS.values() for n in names)
@@ -108,4 +124,4 @@ def read_cofw(path: str | Path, split: str | None = None) -> LandmarkSet:
             box = np.array([x - 1, y - 1, x - 1 + w, y - 1 + h], np.float32)
         samples.append(Sample(image=np.ascontiguousarray(im), landmarks=pts, key=f"{p.name}[{i}]", source=src,
                               box=box, visible=row[58:87] == 0, subsets=("full",)))
-    return LandmarkSet("cofw", COFW_29, samples, p.parent)
+    return LandmarkSet(f"cofw ({p.name})", COFW_29, samples, p.parent)
