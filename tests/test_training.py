@@ -223,3 +223,22 @@ def test_init_from_starts_from_a_model_and_refuses_another_architecture(tmp_path
     assert main(["train", str(bad), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "init_from model is mobilenetv2_100/regression at 64 px" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("change,named", [
+    ({"model.input_size": 96}, "model: "),
+    ({"loss.name": "l2"}, "loss: "),
+    ({"batch_size": 4}, "batch_size: 8 -> 4"),
+])
+def test_resume_with_another_config_names_what_differs(tmp_path, capsys, change, named):
+    path = write_cfg(tmp_path, tiny_config(tmp_path, epochs=1))
+    assert main(["train", str(path), "--quiet"]) == 0
+    capsys.readouterr()
+    changed = write_cfg(tmp_path, tiny_config(tmp_path, epochs=2, **change), "changed.yaml")
+    assert main(["train", str(changed), "--quiet", "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot resume, the config differs from the checkpoint's run in" in err and named in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    # more epochs alone is a resume
+    longer = write_cfg(tmp_path, tiny_config(tmp_path, epochs=2), "longer.yaml")
+    assert main(["train", str(longer), "--quiet", "--resume"]) == 0

@@ -229,8 +229,13 @@ def _restore(run: _Run, ckpt_path: Path) -> None:
         ck = torch.load(ckpt_path, map_location="cpu", weights_only=True)
     except Exception as e:  # noqa: BLE001
         raise FaceAlignError(f"{ckpt_path}: cannot resume, checkpoint unreadable ({e})") from None
-    run.model.load_state_dict(ck["model"])
-    run.opt.load_state_dict(ck["optim"])
+    _check_same_run(ckpt_path, ck, run.cfg)
+    try:
+        run.model.load_state_dict(ck["model"])
+        run.opt.load_state_dict(ck["optim"])
+    except (RuntimeError, ValueError, KeyError) as e:
+        raise FaceAlignError(f"{ckpt_path}: cannot resume, the checkpoint's weights do not fit this model "
+                             f"({str(e).splitlines()[0][:200]})") from None
     run.sched.load_state_dict(ck["sched"])
     run.start_epoch, run.history = int(ck["epoch"]) + 1, list(ck["history"])
     run.best_nme, run.best_epoch = float(ck["best_nme"]), int(ck["best_epoch"])
@@ -239,6 +244,28 @@ def _restore(run: _Run, ckpt_path: Path) -> None:
     torch.set_rng_state(ck["torch_rng"])
     if "cuda_rng" in ck and run.fabric.device.type == "cuda":
         torch.cuda.set_rng_state(ck["cuda_rng"], run.fabric.device)
+
+
+# What a resumed run may change: how long and where it runs, and how it is logged. Anything else
+# (model, loss, optimiser, augmentation, data...) makes a different run.
+_RESUMABLE_CHANGES = {"epochs", "trainer", "workers", "threads", "out_dir", "log_every", "val_batch_size", "data"}
+
+
+def _check_same_run(ckpt_path: Path, ck: dict, cfg: TrainConfig) -> None:
+    """Name every setting that differs from the checkpoint's run (one line) instead of failing
+    later inside ``load_state_dict``."""
+    if not isinstance(ck, dict) or not all(k in ck for k in ("model", "optim", "sched", "epoch", "history", "config")):
+        raise FaceAlignError(f"{ckpt_path}: cannot resume, not a facealign training checkpoint")
+    try:
+        old = json.loads(ck["config"])
+    except (TypeError, ValueError):
+        raise FaceAlignError(f"{ckpt_path}: cannot resume, the checkpoint's config is unreadable") from None
+    new = json.loads(json.dumps(cfg.to_dict()))
+    diffs = [f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in sorted(set(old) | set(new))
+             if k not in _RESUMABLE_CHANGES and old.get(k) != new.get(k)]
+    if diffs:
+        raise ConfigError(f"{ckpt_path}: cannot resume, the config differs from the checkpoint's run in "
+                          + "; ".join(d[:160] for d in diffs) + " (start a new out_dir for a different run)")
 
 
 def _epoch_batches(run: _Run, epoch: int) -> list[list[int]]:
