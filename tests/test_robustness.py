@@ -35,8 +35,12 @@ def model_file(small_model):
     return small_model
 
 
-def row(name="a.jpg", n=68, value="10"):
-    return name + "," + ",".join([value] * (2 * n))
+def row(name="a.jpg", n=68, value=None, dx=0):
+    """A CSV row: every coordinate ``value``, or by default a small face-like spread of points
+    (shifted right by ``dx``)."""
+    if value is not None:
+        return name + "," + ",".join([value] * (2 * n))
+    return name + "," + ",".join(f"{10 + dx + i % 17},{12 + i % 11}" for i in range(n))
 
 
 def csv_case(text, images=True):
@@ -97,6 +101,18 @@ def with_box(x1, y1, x2, y2):
         fields[196:200] = [str(x1), str(y1), str(x2), str(y2)]
         return fields
     return f
+
+
+def train_case(t, text):
+    """``facealign train`` on a one-image CSV (the same face twice, so one batch of 2 fits)."""
+    (t / "images").mkdir(exist_ok=True)
+    (t / "images" / "a.jpg").write_bytes(VAL_IMG.read_bytes())
+    lines = text.strip().splitlines()
+    (t / "l.csv").write_text("\n".join(lines + lines[1:]) + "\n")
+    cfg = tiny_config(t, batch_size=2)
+    cfg["data"] = {"train": f"csv:{t / 'l.csv'}", "images": str(t / "images")}
+    (t / "c.yaml").write_text(yaml.safe_dump(cfg))
+    return ["train", str(t / "c.yaml"), "--quiet"]
 
 
 def cfg_case(**over):
@@ -232,6 +248,14 @@ CASES = {
     "predict --max-face below --min-face": (
         lambda t, m: ["predict", str(ASTRONAUT), "--model", str(m), "--out", str(t / "o"), "--min-face", "40", "--max-face", "30"],
         2, r"max_face must be >= min_face \(40.0\), got 30.0"),
+    # ---- degenerate annotations ----------------------------------------------------------------
+    "csv face with all points at one place": (csv_case(HEADER + "\n" + row(value="10") + "\n"), 1,
+                                              r"l\.csv:2: the 68 landmarks span 0 px \(all at one place\)"),
+    "train on a face with all points at one place": (
+        lambda t, m: train_case(t, HEADER + "\n" + row(value="10") + "\n"), 2, r"the 68 landmarks span 0 px"),
+    "train on a face far outside its image": (
+        lambda t, m: train_case(t, HEADER + "\n" + row(dx=100000) + "\n"), 2,
+        r"l\.csv:2: the landmarks \(100010, 12\)-\(100026, 22\) lie outside the \d+x\d+ image"),
     # ---- video -------------------------------------------------------------------------------
     "video that cannot be opened": (
         lambda t, m: ((t / "v.mp4").write_bytes(b"\x00" * 64), ["predict", str(t / "v.mp4"), "--model", str(m), "--out", str(t)])[1],

@@ -63,6 +63,9 @@ def check_dataset(data: LandmarkSet, decode: bool = True, progress=None) -> Chec
         pts = s.landmarks
         lo, hi = pts.min(axis=0), pts.max(axis=0)
         rep.face_sizes.append(float(max(hi - lo)))
+        problem = degenerate_face(s.landmarks)
+        if problem:
+            rep.problems.append(f"{s.source}: {problem}")
         if hw is not None:
             h, w = hw
             outside = int(((pts[:, 0] < -0.5) | (pts[:, 1] < -0.5) | (pts[:, 0] > w - 0.5) | (pts[:, 1] > h - 0.5)).sum())
@@ -81,3 +84,53 @@ def check_dataset(data: LandmarkSet, decode: bool = True, progress=None) -> Chec
             progress()
     rep.images = len(sizes)
     return rep
+
+
+# A face whose landmarks all lie within this many pixels has no shape to learn (a crop of it is a
+# division by zero); real faces in the benchmarks are 20 px and more.
+MIN_FACE_SIDE = 2.0
+
+
+def degenerate_face(points: np.ndarray) -> str | None:
+    """Why a (K, 2) annotation cannot be trained on, or None."""
+    side = float(np.max(points.max(axis=0) - points.min(axis=0)))
+    if not side >= MIN_FACE_SIDE:
+        return f"the {len(points)} landmarks span {side:g} px (all at one place): not a face annotation"
+    return None
+
+
+def training_problems(data: LandmarkSet) -> list[str]:
+    """Faces that would train silently wrong or crash training: degenerate annotations, and faces
+    whose landmarks lie farther outside their image than the face is large (image size from the
+    file header, not decoded). Each problem names its annotation."""
+    problems, sizes = [], {}
+    for s in data.samples:
+        why = degenerate_face(s.landmarks)
+        if why:
+            problems.append(f"{s.source}: {why}")
+            continue
+        if isinstance(s.image, np.ndarray):
+            h, w = s.image.shape[:2]
+        else:
+            if s.image not in sizes:
+                sizes[s.image] = _header_size(s.image)
+            if sizes[s.image] is None:  # unreadable images are the loader's to report, by name
+                continue
+            w, h = sizes[s.image]
+        lo, hi = s.landmarks.min(axis=0), s.landmarks.max(axis=0)
+        side = float(max(hi - lo))
+        if lo[0] > w + side or lo[1] > h + side or hi[0] < -side or hi[1] < -side:
+            problems.append(f"{s.source}: the landmarks ({lo[0]:.0f}, {lo[1]:.0f})-({hi[0]:.0f}, {hi[1]:.0f}) lie outside "
+                            f"the {w}x{h} image")
+    return problems
+
+
+def _header_size(path) -> tuple[int, int] | None:
+    """(width, height) from the image file's header (Pillow reads no pixels), or None."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            return im.size
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return None

@@ -26,6 +26,7 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader
 
+from facealign.data.check import training_problems
 from facealign.data.dataset import CropDataset
 from facealign.data.sample import LandmarkSet
 from facealign.data.sources import load_dataset
@@ -154,6 +155,10 @@ def _set_up(cfg: TrainConfig, resume: bool) -> _Run:
     the command with one line instead of in every process it would start.
     """
     train_data, val_data = _load_data(cfg)
+    problems = training_problems(train_data)
+    if problems:
+        raise FaceAlignError(problems[0] + (f" (and {len(problems) - 1} more faces; see facealign data check)"
+                                            if len(problems) > 1 else ""))
     steps = _steps_per_epoch(cfg, len(train_data), cfg.trainer.devices * cfg.trainer.num_nodes)
     fabric = make_fabric(cfg.trainer)
     rank, world = fabric.global_rank, fabric.world_size
