@@ -164,12 +164,21 @@ def main() -> None:
     e2e = {ref: timeit(dlib_e2e(False), 3, 1) / len(e2e_images),
            "dlib with facealign's coarse-to-fine detection + shape predictor":
                timeit(dlib_e2e(True), 3, 1) / len(e2e_images)}
-    # refine 2 is the default (docs/inference.md); 1 and 0 trade accuracy for speed
-    for backend, src, refine in (("onnx", onnx_path, 2), ("onnx", onnx_path, 1), ("onnx", onnx_path, 0),
-                                 ("onnx int8", int8_path, 2), ("torch", args.model, 2)):
-        al = FaceAligner(src, detector="dlib", backend=backend.split()[0], threads=args.threads, refine=refine)
-        e2e[f"facealign {backend} (dlib HOG coarse-to-fine + model, {refine} refine passes)"] = timeit(
-            lambda al=al: [al.predict(im) for im in e2e_images], 3, 1) / len(e2e_images)
+    pipelines = [("onnx", "yunet", 0), ("onnx", "yunet", 1), ("onnx", "yunet", 2), ("onnx", "dlib", 2), ("onnx", "dlib", 0)]
+    aligners = {f"facealign ONNX ({d} + model, {r} refine passes)": FaceAligner(onnx_path, detector=d, backend=b,
+                                                                                 threads=args.threads, refine=r)
+                for b, d, r in pipelines}
+    for name, al in aligners.items():
+        e2e[name] = timeit(lambda al=al: [al.predict(im) for im in e2e_images], 3, 1) / len(e2e_images)
+    # a phone-size group photo: 20 val faces on a 4032 px canvas (benchmarks/field_images.py)
+    from field_images import group_photo
+
+    group, _ = group_photo(val, 4032)
+    group_rows = {ref: timeit(lambda: [predictor(group, r) for r in det(group, 0)], 3, 1)}
+    group_faces = {ref: len(det(group, 0))}
+    for name, al in aligners.items():
+        group_rows[name] = timeit(lambda al=al: al.predict(group), 3, 1)
+        group_faces[name] = len(al.predict(group))
     nme_rows = {}
     for name, runner in (("ONNX Runtime", ort_model), ("ONNX Runtime int8", int8_model)):
         pred, _ = predict_dataset_numpy(runner, val)
@@ -179,6 +188,12 @@ def main() -> None:
     print("| pipeline | ms/image | vs dlib |\n|---|---|---|")
     for name, t in e2e.items():
         print(f"| {name} | {t * 1000:.1f} | {base / t:.2f}x |")
+    gbase = group_rows[ref]
+    print("\nEnd to end on one 4032 x 3226 group photo of 20 faces (dlib's detector on the full image, as its "
+          "examples run it)\n")
+    print("| pipeline | faces found | ms/image | vs dlib |\n|---|---|---|---|")
+    for name, t in group_rows.items():
+        print(f"| {name} | {group_faces[name]} | {t * 1000:.0f} | {gbase / t:.2f}x |")
     print(f"\nYTF-68 val NME ({len(val)} faces, landmark boxes): "
           + ", ".join(f"{k} {v:.2f} %" for k, v in nme_rows.items()))
 
