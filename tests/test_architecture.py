@@ -20,7 +20,7 @@ LAYERS = [
     {"losses", "metrics"},
     {"models"},
     {"zoo"},
-    {"export", "detect"},
+    {"export", "detect", "convert"},
     {"predict"},
     {"evaluation"},
     {"train"},

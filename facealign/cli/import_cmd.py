@@ -1,0 +1,39 @@
+"""``facealign import h3r FILE``: the authors' released checkpoints as facealign model files."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from facealign.cli.common import at_least, say
+from facealign.errors import FaceAlignError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("import", help="convert a released checkpoint (H3R model.pth) to a facealign model file",
+                       description="Convert a checkpoint you downloaded from the authors (docs/pretrained.md) "
+                                   "into a .safetensors model that predict, evaluate and export take.")
+    p.add_argument("kind", choices=["h3r"], help="whose checkpoint: h3r (baoshengyu/H3R model.pth)")
+    p.add_argument("file", help="the downloaded checkpoint")
+    p.add_argument("--arch", choices=["mobilenetv2", "hrnet18", "hrnet32"], help="default: read from the file")
+    p.add_argument("--dataset", choices=["wflw", "300w", "lapa"], help="default: from the number of points")
+    p.add_argument("--size", type=at_least(32), help="input size (default: the released file's, else 256)")
+    p.add_argument("--out", required=True, help="output .safetensors (never overwritten)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from facealign.convert import convert_h3r
+    from facealign.models import save_model
+
+    out = Path(args.out)
+    if out.suffix != ".safetensors":
+        raise FaceAlignError(f"{out}: the output must be a .safetensors file")
+    if out.exists():
+        raise FaceAlignError(f"{out}: exists already; choose another --out or remove it")
+    model = convert_h3r(args.file, args.arch, args.dataset, args.size)
+    save_model(model, out, dict(model.info))
+    cfg = model.config
+    say(f"wrote {out}: H3R {cfg.backbone}, {cfg.get_scheme().num_points} points ({cfg.get_scheme().name}), "
+        f"{cfg.input_size} px input; the weights keep the authors' terms ({model.info['licence']})")
+    return 0

@@ -1,0 +1,121 @@
+"""Importing the H3R authors' checkpoints: the seeded files in the authors' exact layout (fixtures/
+seed-checkpoints) give the outputs the authors' own code computed from them."""
+
+import json
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from conftest import SHARED
+from PIL import Image
+
+from facealign.cli.main import main
+from facealign.convert import convert_h3r, h3r_key_map
+from facealign.errors import FaceAlignError
+
+H3R = SHARED / "data" / "fixtures" / "seed-checkpoints" / "h3r"
+REF = json.loads((H3R / "reference_outputs.json").read_text())["models"]
+
+
+def inputs() -> torch.Tensor:
+    """The two 256 px network inputs, cropped the H3R way, as uint8 (2, 3, 256, 256)."""
+    imgs = [np.asarray(Image.open(H3R / f"input_{n}.png").convert("RGB")) for n in ("lenna", "takeo")]
+    return torch.from_numpy(np.stack(imgs)).permute(0, 3, 1, 2).contiguous()
+
+
+def seeded_state(manifest: dict) -> dict[str, torch.Tensor]:
+    """The checkpoint of the fixtures' README rule (seeded draws in manifest order)."""
+    rng = np.random.default_rng(manifest["generation"]["seed"])
+    lo, hi = manifest["generation"]["bn_weight_uniform"]
+    state = {}
+    for e in manifest["keys"]:
+        k, shape = e["key"], tuple(e["shape"])
+        if k.endswith("num_batches_tracked"):
+            state[k] = torch.zeros((), dtype=torch.int64)
+            continue
+        if k.endswith("running_mean") or k.endswith("bias"):
+            a = rng.normal(0.0, 0.1, shape)
+        elif k.endswith("running_var"):
+            a = rng.uniform(0.5, 1.5, shape)
+        elif len(shape) == 1:
+            a = rng.uniform(lo, hi, shape)
+        else:
+            a = rng.normal(0.0, np.sqrt(2 / np.prod(shape[1:])), shape)
+        state[k] = torch.from_numpy(a.astype(np.float32))
+    return state
+
+
+def check_against_reference(model, ref):
+    x = inputs()
+    with torch.no_grad():
+        raw = model(x)
+    assert tuple(raw.shape) == tuple(ref["raw_output_shape"])
+    assert max(abs(float(raw[tuple(s["index"])]) - s["value"]) for s in ref["raw_samples"]) <= 1e-4
+    names = ("lenna", "takeo")
+    margin = np.array([[min(a, b) for a, b in zip(ref["topk_margin"][n], ref["topk_margin_flipped"][n])] for n in names])
+    safe = margin >= 1e-3  # below it, float noise may swap the 9th and 10th cell (fixtures README)
+    assert safe.mean() > 0.85
+    for flip, key in ((False, "landmarks_input_px"), (True, "landmarks_flip_tta_input_px")):
+        pts, _ = model.predict(x, flip=flip)
+        want = np.array([ref[key][n] for n in names])
+        err = np.abs(pts.numpy() - want).max(-1)
+        assert err[safe].max() <= 1e-3, (key, err[safe].max())
+
+
+def test_h3r_mobilenetv2_file_reproduces_the_authors_outputs():
+    model = convert_h3r(H3R / "mobilenetv2_seeded.pth")
+    assert model.config.backbone == "mobilenetv2_100" and model.config.get_scheme().name == "wflw"
+    check_against_reference(model, REF["mobilenetv2"])
+
+
+@pytest.mark.parametrize("arch", ["mobilenetv2", "hrnet18"])
+def test_h3r_key_map_is_the_manifests(arch):
+    manifest = json.loads((H3R / f"manifest_{arch}.json").read_text())
+    state = {e["key"]: torch.zeros(1) for e in manifest["keys"]}
+    names = h3r_key_map(state, arch)
+    assert [names[e["key"]] for e in manifest["keys"]] == [e["facealign_key"] for e in manifest["keys"]]
+
+
+def test_h3r_hrnet18_reproduces_the_authors_outputs(tmp_path):
+    manifest = json.loads((H3R / "manifest_hrnet18.json").read_text())
+    path = tmp_path / "model.pth"
+    torch.save(seeded_state(manifest), path)
+    model = convert_h3r(path)
+    assert model.config.backbone == "hrnet_w18"
+    check_against_reference(model, REF["hrnet18"])
+
+
+def test_cli_import_then_predict(tmp_path, capsys):
+    out = tmp_path / "h3r.safetensors"
+    assert main(["import", "h3r", str(H3R / "mobilenetv2_seeded.pth"), "--out", str(out)]) == 0
+    assert "98 points (wflw), 256 px input" in capsys.readouterr().out
+    assert main(["import", "h3r", str(H3R / "mobilenetv2_seeded.pth"), "--out", str(out)]) == 2
+    assert "exists already" in capsys.readouterr().err
+    from facealign.zoo import load_model
+
+    m = load_model(out)
+    with torch.no_grad():
+        a = m(inputs())
+        b = convert_h3r(H3R / "mobilenetv2_seeded.pth")(inputs())
+    assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("make,message", [
+    (lambda p: torch.save({"backbone.foo.weight": torch.zeros(2), "heatmap_head.head.layers.3.weight": torch.zeros(196, 152, 1, 1)}, p),
+     "cannot tell the architecture"),
+    (lambda p: torch.save({k: v for k, v in torch.load(H3R / "mobilenetv2_seeded.pth", weights_only=True).items()
+                           if "features.5." not in k}, p), r"does not fit facealign's mobilenetv2 \(\d+ missing"),
+    (lambda p: p.write_bytes(pickle.dumps({"x": print})), "not a PyTorch weights file that loads without code"),
+    (lambda p: p.write_bytes(b"garbage"), "not a PyTorch weights file"),
+])
+def test_bad_h3r_files_are_one_clear_error(tmp_path, make, message):
+    p = tmp_path / "model.pth"
+    make(p)
+    with pytest.raises(FaceAlignError, match=message):
+        convert_h3r(p)
+
+
+def test_h3r_dataset_must_match_the_head():
+    with pytest.raises(FaceAlignError, match="the head predicts 98 points, not the 300w scheme's"):
+        convert_h3r(H3R / "mobilenetv2_seeded.pth", dataset="300w")
