@@ -18,6 +18,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--arch", choices=["mobilenetv2", "hrnet18", "hrnet32"], help="default: read from the file")
     p.add_argument("--dataset", choices=["wflw", "300w", "lapa"], help="default: from the number of points")
     p.add_argument("--size", type=at_least(32), help="input size (default: the released file's, else 256)")
+    p.add_argument("--box", choices=["landmarks", "dataset"],
+                   help="box type evaluate crops with: landmarks (P1) or dataset (P2); default from the file")
     p.add_argument("--out", required=True, help="output .safetensors (never overwritten)")
     p.set_defaults(func=run)
 
@@ -31,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
         raise FaceAlignError(f"{out}: the output must be a .safetensors file")
     if out.exists():
         raise FaceAlignError(f"{out}: exists already; choose another --out or remove it")
-    model = convert_h3r(args.file, args.arch, args.dataset, args.size)
+    model = convert_h3r(args.file, args.arch, args.dataset, args.size, args.box)
     save_model(model, out, dict(model.info))
     cfg = model.config
     say(f"wrote {out}: H3R {cfg.backbone}, {cfg.get_scheme().num_points} points ({cfg.get_scheme().name}), "

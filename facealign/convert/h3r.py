@@ -36,6 +36,14 @@ RELEASED_INPUT_SIZE = {
     "41061367de4ecda53ef0de861aa7f4a49ebbc7a2ee0c0a5bef5102bc4d831b06": 128,  # 300wlp mobilenet 128
 }
 
+# The WFLW files trained on the annotation's detector rectangle (the paper's P2 box).
+WFLW_P2 = {
+    "047bde558177e698a91b444b1cb9deb38365ab8dd19d3bd3b1f5a8d5751063b0",  # hrnet18 256 p2
+    "b7e0b4701ffc6d325f15f458fabffc09e8a9632b2691d19529088f845a6ae0f5",  # mobilenet 256 p2
+    "8ecf0f2a40e0695265f5ad6a3f5ed1869ac0784829737574e2e73821fb2dbeb2",  # mobilenet 160 p2
+    "80af0478309e105ceb75b837aa9995714470fb37e3c0e63255758eb58c3e2234",  # mobilenet 128 p2
+}
+
 # torchvision-style MobileNetV2 features.k -> timm blocks.s.j (stage sizes 1, 2, 3, 4, 3)
 _MNV2_STAGES = (1, 2, 3, 4, 3)
 # inside an inverted residual with expansion: conv.{0,1} pw + bn, {3,4} dw + bn, {6,7} pwl + bn
@@ -117,13 +125,16 @@ def _infer_arch(state: dict[str, torch.Tensor], path: Path) -> str:
 
 
 def convert_h3r(path: str | Path, arch: str | None = None, dataset: str | None = None,
-                input_size: int | None = None) -> LandmarkModel:
+                input_size: int | None = None, box: str | None = None) -> LandmarkModel:
     """An H3R ``model.pth`` as a facealign model (eval mode, flip test-time augmentation on).
 
     Args:
         arch: ``mobilenetv2``, ``hrnet18`` or ``hrnet32``; default: read from the keys.
         dataset: ``wflw``, ``300w`` or ``lapa``; default: from the number of points of the head.
         input_size: Crop side; default: the released file's (recognised by its digest), else 256.
+        box: ``landmarks`` (P1) or ``dataset`` (P2, WFLW's rectangles) for ``evaluate``; default:
+            ``dataset`` for the released WFLW P2 files, else ``landmarks`` (300-W's "P2" is derived
+            from the landmarks too; LaPa's came from the authors' own detector, not released).
 
     Raises:
         FaceAlignError: the file is not such a checkpoint, or names/shapes do not fit (each named).
@@ -148,9 +159,13 @@ def convert_h3r(path: str | Path, arch: str | None = None, dataset: str | None =
         scheme = dataset
     if scheme is None:
         raise FaceAlignError(f"{p}: the head predicts {points} points; H3R models have 98 (WFLW), 68 (300-W) or 106 (LaPa)")
-    size = input_size or RELEASED_INPUT_SIZE.get(sha256_file(p), 256)
+    digest = sha256_file(p)
+    size = input_size or RELEASED_INPUT_SIZE.get(digest, 256)
+    box = box or ("dataset" if digest in WFLW_P2 else "landmarks")
+    if box not in ("landmarks", "dataset"):
+        raise FaceAlignError(f"box must be 'landmarks' (P1) or 'dataset' (P2), got {box!r}")
     cfg = ModelConfig(scheme=scheme, backbone=H3R_ARCHS[arch], head="heatmap", input_size=size, crop_scale=1.25,
-                      box="landmarks", mean=IMAGENET_MEAN, std=IMAGENET_STD, flip_test=True)
+                      box=box, mean=IMAGENET_MEAN, std=IMAGENET_STD, flip_test=True, crop="h3r")
     model = LandmarkModel(cfg)
     mine = model.state_dict()
     renamed = {h3r_key_map(state, arch)[k]: v for k, v in state.items()}
@@ -164,5 +179,5 @@ def convert_h3r(path: str | Path, arch: str | None = None, dataset: str | None =
                              f"{len(wrong)} shapes differ, e.g. {wrong[:2]})")
     model.load_state_dict(renamed, strict=True)
     model.info = {"source": "H3R (Yu & Tao, TPAMI 2021) released checkpoint", "source_file": p.name,
-                  "source_sha256": sha256_file(p), "licence": "the H3R repository has no licence: do not redistribute"}
+                  "source_sha256": digest, "licence": "the H3R repository has no licence: do not redistribute"}
     return model.eval()

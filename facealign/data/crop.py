@@ -134,6 +134,45 @@ def warp_crop(image: np.ndarray, m: np.ndarray, size: int) -> np.ndarray:
                           borderValue=0)
 
 
+CROP_CONVENTIONS = ("facealign", "h3r")
+
+
+def h3r_crop(image: np.ndarray, box: np.ndarray, size: int, scale: float = 1.25) -> tuple[np.ndarray, np.ndarray]:
+    """The H3R authors' crop (their ``api.py``), for models imported from them: a square of side
+    ``scale * max(w + 1, h + 1)`` about the box centre, computed in float32, cut by Pillow (which
+    rounds it to whole pixels, so it may come out a pixel off square), resized bilinearly to
+    ``size``; the returned (2, 3) matrix maps the *unrounded* square to the crop, as their inverse
+    map does (a <= 0.5 px inconsistency that is theirs, kept so that their numbers reproduce).
+
+    Returns:
+        ((size, size, 3) uint8 crop, (2, 3) image-to-crop matrix).
+    """
+    from PIL import Image
+
+    x1, y1, x2, y2 = (np.float32(v) for v in box)
+    one, two = np.float32(1), np.float32(2)
+    side = np.float32(scale) * max(x2 - x1 + one, y2 - y1 + one)
+    x0, y0 = (x1 + x2 - side + one) / two, (y1 + y2 - side + one) / two
+    rect = (float(x0), float(y0), float(x0 + side), float(y0 + side))
+    crop = Image.fromarray(image).crop(rect).resize((size, size), Image.BILINEAR)
+    k = size / float(side)
+    return np.asarray(crop), np.array([[k, 0.0, -k * rect[0]], [0.0, k, -k * rect[1]]])
+
+
+def cut_face(image: np.ndarray, box: np.ndarray, spec: "CropSpec", rotation_deg: float = 0.0
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """The model's crop of one face in the model's crop convention (``spec.crop``, default
+    facealign's affine warp; ``h3r`` has no rotation, so ``rotation_deg`` is ignored there).
+
+    Returns:
+        ((S, S, 3) uint8 crop, (2, 3) image-to-crop matrix).
+    """
+    if getattr(spec, "crop", "facealign") == "h3r":
+        return h3r_crop(image, box, spec.input_size, spec.crop_scale)
+    m = crop_matrix(box, spec.input_size, spec.crop_scale, rotation_deg=rotation_deg)
+    return warp_crop(image, m, spec.input_size), m
+
+
 def model_crops(samples: Sequence["Sample"], spec: CropSpec, box: BoxSource | None = None
                 ) -> tuple[np.ndarray, list[np.ndarray]]:
     """Cut each sample's face the way a model with crop settings ``spec`` sees it (numpy/OpenCV only).
@@ -146,5 +185,5 @@ def model_crops(samples: Sequence["Sample"], spec: CropSpec, box: BoxSource | No
     Returns:
         ((N, S, S, 3) uint8 RGB crops, N (2, 3) image-to-crop matrices).
     """
-    mats = [crop_matrix(face_box(x, box or spec.box), spec.input_size, spec.crop_scale) for x in samples]  # type: ignore[arg-type]
-    return np.stack([warp_crop(x.load_image(), m, spec.input_size) for x, m in zip(samples, mats)]), mats
+    cuts = [cut_face(x.load_image(), face_box(x, box or spec.box), spec) for x in samples]  # type: ignore[arg-type]
+    return np.stack([c for c, _ in cuts]), [m for _, m in cuts]

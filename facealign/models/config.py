@@ -29,6 +29,9 @@ class ModelConfig:
         he_uniform: He-uniform init of the regression layer (the paper's EfficientNet heads).
         heatmap: Heatmap-head settings.
         flip_test: Average with the prediction on the mirrored crop (test-time augmentation).
+        crop: Crop convention: ``facealign`` (an affine warp of the box scaled by ``crop_scale``)
+            or ``h3r`` (the H3R authors' rounded Pillow crop, for their imported models;
+            :func:`facealign.data.crop.h3r_crop`).
     """
 
     scheme: str | dict = "300w"
@@ -43,6 +46,7 @@ class ModelConfig:
     he_uniform: bool = False
     heatmap: HeatmapConfig = field(default_factory=HeatmapConfig)
     flip_test: bool = False
+    crop: str = "facealign"
 
     def get_scheme(self) -> Scheme:
         return Scheme.from_dict(self.scheme, "model config") if isinstance(self.scheme, dict) else get_scheme(self.scheme)

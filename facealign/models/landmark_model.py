@@ -13,6 +13,7 @@ from torch import nn
 from facealign.codecs.config import HeatmapConfig
 from facealign.codecs.flip import merge_flip_pass
 from facealign.codecs.regression import RegressionCodec
+from facealign.data.crop import CROP_CONVENTIONS
 from facealign.errors import ConfigError, FaceAlignError
 from facealign.models.backbones import create_backbone, timm_name
 from facealign.models.config import HEADS, ModelConfig
@@ -34,6 +35,8 @@ class LandmarkModel(nn.Module):
         super().__init__()
         if config.head not in HEADS:
             raise ConfigError(f"unknown head {config.head!r}; choose one of {list(HEADS)}")
+        if config.crop not in CROP_CONVENTIONS:
+            raise ConfigError(f"unknown crop convention {config.crop!r}; choose one of {list(CROP_CONVENTIONS)}")
         self.config = config
         self.scheme = config.get_scheme()
         k = self.scheme.num_points

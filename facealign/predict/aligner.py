@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from facealign.data.crop import crop_matrix, invert_affine, transform_points, warp_crop
+from facealign.data.crop import cut_face, invert_affine, transform_points
 from facealign.data.sample import landmark_box
 from facealign.detect import BoxesDetector, Detections, FaceDetector, SearchPolicy, create_detector
 from facealign.detect.calibration import BoxCalibration, calibration_for
@@ -183,9 +183,9 @@ class FaceAligner:
             if not (b[2] - b[0] > 1 and b[3] - b[1] > 1):  # degenerate prediction: keep a minimal box
                 c = (b[:2] + b[2:]) / 2
                 b = np.concatenate([c - 1, c + 1])
-            m = crop_matrix(b, self.size, self.crop_scale, rotation_deg=float(r))
+            crop, m = cut_face(images[i], b, self.runner.config, float(r))
             mats.append(m)
-            crops.append(warp_crop(images[i], m, self.size))
+            crops.append(crop)
         batch = np.stack(crops)
         pts_list, sc_list = [], []
         for s in range(0, len(batch), self.max_batch):
