@@ -144,3 +144,85 @@ def test_h3r_crop_convention_reproduces_the_authors_inputs_and_image_points():
         safe = np.minimum(ref["topk_margin"][name], ref["topk_margin_flipped"][name]) >= 1e-3
         err = np.abs(res.landmarks[0] - np.array(ref["landmarks_flip_tta_image_px"][name])).max(-1)
         assert err[safe].max() <= 1e-3, err[safe].max()
+
+
+ACR = SHARED / "data" / "fixtures" / "seed-checkpoints" / "acr"
+ACR_REF = json.loads((ACR / "reference_outputs.json").read_text())["models"]
+
+
+def acr_inputs() -> torch.Tensor:
+    imgs = [np.asarray(Image.open(ACR / f"input_{n}.png").convert("RGB")) for n in ("lenna", "takeo")]
+    return torch.from_numpy(np.stack(imgs)).permute(0, 3, 1, 2).contiguous()
+
+
+def test_acr_key_map_is_the_manifests():
+    from facealign.convert.acr import acr_key
+
+    for name in ("mnv2_300w", "mnv2_cofw"):
+        man = json.loads((ACR / f"manifest_{name}.json").read_text())
+        head = man["layers"][-1]["layer"]
+        for layer in man["layers"]:
+            for d in layer["datasets"]:
+                perm = tuple(d["transpose_to_torch"]) if d["transpose_to_torch"] else None
+                assert acr_key(layer["layer"], d["path"].rsplit("/", 1)[-1], head) == (d["facealign_key"], perm)
+
+
+def test_acr_mobilenetv2_h5_reproduces_the_keras_outputs(tmp_path, capsys):
+    """The seeded .h5 in the authors' layout: Keras' raw outputs within 1e-5 and their decoded
+    points (x = S/2 - S * out) within 2.5e-3 px, through the CLI's model file."""
+    out = tmp_path / "acr.safetensors"
+    assert main(["import", "acr", str(ACR / "mnv2_cofw_seeded.h5"), "--out", str(out)]) == 0
+    assert "29 points (cofw), 224 px input" in capsys.readouterr().out
+    from facealign.zoo import load_model
+
+    model = load_model(out)
+    assert model.config.backbone_options == {"pad_type": "same", "bn_eps": 0.001}
+    ref = ACR_REF["mnv2_cofw"]
+    with torch.no_grad():
+        raw = model(acr_inputs())
+    assert np.abs(raw.numpy() - np.array([ref["raw_output"][n] for n in ("lenna", "takeo")])).max() <= 1e-5
+    pts, _ = model.predict(acr_inputs())
+    assert np.abs(pts.numpy() - np.array([ref["landmarks_input_px"][n] for n in ("lenna", "takeo")])).max() <= 2.5e-3
+
+
+def test_acr_h5_written_as_tf26_bytes_attributes_reads_the_same(tmp_path):
+    """The authors' TF 2.6 wrote layer and weight names as byte strings; both forms read alike."""
+    import h5py
+
+    from facealign.convert.acr import read_keras_arrays
+
+    src, dst = ACR / "mnv2_cofw_seeded.h5", tmp_path / "tf26.h5"
+    with h5py.File(src, "r") as f, h5py.File(dst, "w") as g:
+        f.copy("model_weights", g)
+        mw = g["model_weights"]
+        mw.attrs["layer_names"] = np.array([n.encode() if isinstance(n, str) else n for n in mw.attrs["layer_names"]])
+        for layer in mw:
+            names = mw[layer].attrs.get("weight_names", [])
+            if len(names):
+                mw[layer].attrs["weight_names"] = np.array([n.encode() if isinstance(n, str) else n for n in names])
+    a, b = read_keras_arrays(src), read_keras_arrays(dst)
+    assert [(x[0], x[1]) for x in a] == [(x[0], x[1]) for x in b]
+    assert all(np.array_equal(x[2], y[2]) for x, y in zip(a, b))
+
+
+@pytest.mark.parametrize("make,message", [
+    (lambda p: p.write_bytes(b"not hdf5"), "not an HDF5 file"),
+    (lambda p: __import__("h5py").File(p, "w").close(), "no Keras layer list"),
+])
+def test_bad_acr_files_are_one_clear_error(tmp_path, make, message):
+    from facealign.convert import convert_acr
+
+    p = tmp_path / "m.h5"
+    make(p)
+    with pytest.raises(FaceAlignError, match=message):
+        convert_acr(p)
+
+
+def test_unknown_backbone_option_in_a_model_file_is_refused():
+    from facealign.models.config import ModelConfig
+    from facealign.models.landmark_model import LandmarkModel
+
+    with pytest.raises(FaceAlignError, match="backbone option 'act_layer' is not supported"):
+        LandmarkModel(ModelConfig(backbone_options={"act_layer": "os.system"}))
+    with pytest.raises(FaceAlignError, match="regression_centre must be one of"):
+        LandmarkModel(ModelConfig(regression_centre="middle"))

@@ -10,13 +10,14 @@ from facealign.errors import FaceAlignError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("import", help="convert a released checkpoint (H3R model.pth) to a facealign model file",
+    p = sub.add_parser("import", help="convert a released checkpoint (H3R model.pth, ACR .h5) to a facealign model file",
                        description="Convert a checkpoint you downloaded from the authors (docs/pretrained.md) "
                                    "into a .safetensors model that predict, evaluate and export take.")
-    p.add_argument("kind", choices=["h3r"], help="whose checkpoint: h3r (baoshengyu/H3R model.pth)")
+    p.add_argument("kind", choices=["h3r", "acr"],
+                   help="whose checkpoint: h3r (baoshengyu/H3R model.pth) or acr (aliprf/ACR-Loss .h5, MobileNetV2)")
     p.add_argument("file", help="the downloaded checkpoint")
     p.add_argument("--arch", choices=["mobilenetv2", "hrnet18", "hrnet32"], help="default: read from the file")
-    p.add_argument("--dataset", choices=["wflw", "300w", "lapa"], help="default: from the number of points")
+    p.add_argument("--dataset", choices=["wflw", "300w", "lapa", "cofw"], help="default: from the number of points")
     p.add_argument("--size", type=at_least(32), help="input size (default: the released file's, else 256)")
     p.add_argument("--box", choices=["landmarks", "dataset"],
                    help="box type evaluate crops with: landmarks (P1) or dataset (P2); default from the file")
@@ -25,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from facealign.convert import convert_h3r
+    from facealign.convert import convert_acr, convert_h3r
     from facealign.models import save_model
 
     out = Path(args.out)
@@ -33,9 +34,14 @@ def run(args: argparse.Namespace) -> int:
         raise FaceAlignError(f"{out}: the output must be a .safetensors file")
     if out.exists():
         raise FaceAlignError(f"{out}: exists already; choose another --out or remove it")
-    model = convert_h3r(args.file, args.arch, args.dataset, args.size, args.box)
+    if args.kind == "h3r":
+        model = convert_h3r(args.file, args.arch, args.dataset, args.size, args.box)
+    else:
+        if args.size or args.box:
+            raise FaceAlignError("--size and --box apply to h3r files (ACR models are 224 px on landmark boxes)")
+        model = convert_acr(args.file, args.arch, args.dataset)
     save_model(model, out, dict(model.info))
     cfg = model.config
-    say(f"wrote {out}: H3R {cfg.backbone}, {cfg.get_scheme().num_points} points ({cfg.get_scheme().name}), "
+    say(f"wrote {out}: {args.kind.upper()} {cfg.backbone}, {cfg.get_scheme().num_points} points ({cfg.get_scheme().name}), "
         f"{cfg.input_size} px input; the weights keep the authors' terms ({model.info['licence']})")
     return 0

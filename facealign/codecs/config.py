@@ -10,6 +10,11 @@ TARGETS = ("rr", "gaussian")
 DECODERS = ("topk", "argmax", "soft_argmax")
 
 
+# Where the regression head's normalised 0 sits in the crop: facealign's pixel-centre convention,
+# or the ACR authors' toolkit (S / 2), which models converted from them need.
+REGRESSION_CENTRES = {"pixel": lambda size: (size - 1) / 2.0, "half": lambda size: size / 2.0}
+
+
 @dataclass
 class HeatmapConfig:
     """Heatmap-head settings (ignored by the regression head).

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from facealign.codecs.config import HeatmapConfig
+from facealign.codecs.config import REGRESSION_CENTRES, HeatmapConfig
 
 
-def decode_regression_numpy(output: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+def decode_regression_numpy(output: np.ndarray, size: int, centre: str = "pixel") -> tuple[np.ndarray, np.ndarray]:
     """(B, 2K) head output -> points and scores of 1 (twin of ``RegressionCodec.decode``)."""
-    pts = (size - 1) / 2.0 - output.reshape(output.shape[0], -1, 2).astype(np.float64) * size
+    pts = REGRESSION_CENTRES[centre](size) - output.reshape(output.shape[0], -1, 2).astype(np.float64) * size
     return pts, np.ones(pts.shape[:2], np.float32)
 
 

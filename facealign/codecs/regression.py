@@ -12,16 +12,18 @@ from dataclasses import dataclass
 
 import torch
 
+from facealign.codecs.config import REGRESSION_CENTRES
 
-def encode_regression(points: torch.Tensor, size: int) -> torch.Tensor:
+
+def encode_regression(points: torch.Tensor, size: int, centre: str = "pixel") -> torch.Tensor:
     """(B, K, 2) crop pixels -> (B, 2K) normalised targets."""
-    c = (size - 1) / 2.0
+    c = REGRESSION_CENTRES[centre](size)
     return ((c - points) / size).reshape(points.shape[0], -1)
 
 
-def decode_regression(output: torch.Tensor, size: int) -> torch.Tensor:
+def decode_regression(output: torch.Tensor, size: int, centre: str = "pixel") -> torch.Tensor:
     """(B, 2K) network output -> (B, K, 2) crop pixels (exact inverse of :func:`encode_regression`)."""
-    c = (size - 1) / 2.0
+    c = REGRESSION_CENTRES[centre](size)
     return c - output.reshape(output.shape[0], -1, 2) * size
 
 
@@ -34,12 +36,13 @@ class RegressionCodec:
     """
 
     size: int
+    centre: str = "pixel"
 
     def encode(self, points: torch.Tensor) -> torch.Tensor:
         """(B, K, 2) crop pixels -> (B, 2K) normalised training targets."""
-        return encode_regression(points, self.size)
+        return encode_regression(points, self.size, self.centre)
 
     def decode(self, output: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(B, 2K) head output -> (points (B, K, 2) in crop pixels, scores (B, K) of 1)."""
-        pts = decode_regression(output, self.size)
+        pts = decode_regression(output, self.size, self.centre)
         return pts, torch.ones(pts.shape[:2], dtype=pts.dtype, device=pts.device)

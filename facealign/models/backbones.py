@@ -45,7 +45,26 @@ class FinalFeatures(nn.Module):
         return [self.net.forward_features(x)]
 
 
-def create_backbone(name: str, features: str = "final", pretrained_file: str | Path | None = None) -> nn.Module:
+# timm keyword arguments a model config may set (models converted from Keras need TensorFlow's
+# "same" padding and BatchNorm eps 1e-3 to compute what they computed there).
+BACKBONE_OPTIONS = {"pad_type": ("", "same"), "bn_eps": (1e-6, 0.1)}
+
+
+def check_backbone_options(options: dict) -> dict:
+    """``options`` if every key and value is allowed (:data:`BACKBONE_OPTIONS`), else ConfigError."""
+    for k, v in options.items():
+        if k not in BACKBONE_OPTIONS:
+            raise ConfigError(f"backbone option {k!r} is not supported; choose from {sorted(BACKBONE_OPTIONS)}")
+        allowed = BACKBONE_OPTIONS[k]
+        if k == "pad_type" and v not in allowed:
+            raise ConfigError(f"backbone option pad_type must be one of {list(allowed)}, got {v!r}")
+        if k == "bn_eps" and not (isinstance(v, (int, float)) and allowed[0] <= v <= allowed[1]):
+            raise ConfigError(f"backbone option bn_eps must be a number in [{allowed[0]}, {allowed[1]}], got {v!r}")
+    return options
+
+
+def create_backbone(name: str, features: str = "final", pretrained_file: str | Path | None = None,
+                    options: dict | None = None) -> nn.Module:
     """The one builder of timm backbones (nothing is ever downloaded).
 
     Args:
@@ -57,16 +76,22 @@ def create_backbone(name: str, features: str = "final", pretrained_file: str | P
             cut after the last tap; its ``feature_info`` gives their channels and strides.
         pretrained_file: Optional local ``.safetensors``/``.pth`` state dict (e.g. ImageNet weights of
             the same timm model).
+        options: timm keyword arguments from :data:`BACKBONE_OPTIONS` (final features only).
     """
     import timm
+
+    options = check_backbone_options(dict(options or {}))
 
     tname = timm_name(name)
     if not timm.is_model(tname):
         raise ConfigError(f"unknown backbone {name!r}: not a timm model name")
     try:
         if features == "final":
-            net: nn.Module = FinalFeatures(timm.create_model(tname, pretrained=False, num_classes=0, global_pool=""))
+            net: nn.Module = FinalFeatures(timm.create_model(tname, pretrained=False, num_classes=0, global_pool="",
+                                                             **options))
         elif features == "taps":
+            if options:
+                raise ValueError("backbone options apply to regression (final-feature) backbones only")
             net = _tapped(timm, tname)
         else:
             raise ValueError(f"features must be 'final' or 'taps', got {features!r}")

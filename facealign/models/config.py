@@ -29,6 +29,10 @@ class ModelConfig:
         he_uniform: He-uniform init of the regression layer (the paper's EfficientNet heads).
         heatmap: Heatmap-head settings.
         flip_test: Average with the prediction on the mirrored crop (test-time augmentation).
+        backbone_options: timm keyword arguments (``pad_type``, ``bn_eps``) for networks
+            converted from other frameworks (Keras: ``{"pad_type": "same", "bn_eps": 0.001}``).
+        regression_centre: Crop centre of the regression codec: ``pixel`` ((S - 1) / 2,
+            facealign's pixel-centre convention) or ``half`` (S / 2, the ACR authors' toolkit).
         crop: Crop convention: ``facealign`` (an affine warp of the box scaled by ``crop_scale``)
             or ``h3r`` (the H3R authors' rounded Pillow crop, for their imported models;
             :func:`facealign.data.crop.h3r_crop`).
@@ -46,6 +50,8 @@ class ModelConfig:
     he_uniform: bool = False
     heatmap: HeatmapConfig = field(default_factory=HeatmapConfig)
     flip_test: bool = False
+    backbone_options: dict = field(default_factory=dict)
+    regression_centre: str = "pixel"
     crop: str = "facealign"
 
     def get_scheme(self) -> Scheme:

@@ -10,7 +10,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from facealign.codecs.config import HeatmapConfig
+from facealign.codecs.config import REGRESSION_CENTRES, HeatmapConfig
 from facealign.codecs.flip import merge_flip_pass
 from facealign.codecs.regression import RegressionCodec
 from facealign.data.crop import CROP_CONVENTIONS
@@ -43,9 +43,12 @@ class LandmarkModel(nn.Module):
         self.register_buffer("mean", torch.tensor(config.mean, dtype=torch.float32).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(config.std, dtype=torch.float32).view(1, 3, 1, 1), persistent=False)
         if config.head == "regression":
-            self.backbone = create_backbone(config.backbone, "final", pretrained_file)
+            self.backbone = create_backbone(config.backbone, "final", pretrained_file, config.backbone_options)
             self.head = RegressionHead(self.backbone.out_channels, k, config.dropout, config.he_uniform)
-            self.codec = RegressionCodec(config.input_size)
+            if config.regression_centre not in REGRESSION_CENTRES:
+                raise ConfigError(f"regression_centre must be one of {list(REGRESSION_CENTRES)}, "
+                                  f"got {config.regression_centre!r}")
+            self.codec = RegressionCodec(config.input_size, config.regression_centre)
         else:
             from facealign.models.heatmap import build_heatmap_parts
 

@@ -90,7 +90,7 @@ class OnnxRunner:
     def decode_output(self, output: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Raw head output of a ``decode none`` file -> (points, scores), with the numpy codecs."""
         if self.config.head == "regression":
-            return decode_regression_numpy(output, self.config.input_size)
+            return decode_regression_numpy(output, self.config.input_size, self.config.regression_centre)
         return decode_heatmap_numpy(output, self.config.heatmap)
 
     def predict_crops(self, crops: np.ndarray, flip: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
