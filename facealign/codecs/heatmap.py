@@ -126,12 +126,22 @@ class HeatmapTarget:
             clamped to the map.
         inside: (B, K) bool, False for points outside the map's extent (losses should ignore them).
         maps: (B, K, H, W) float target maps: the one-hot map of ``cells`` (``rr``) or the Gaussian
-            around the rounded cell (``gaussian``).
+            around the rounded cell (``gaussian``). One-hot maps are made on first use: R1, the
+            default loss, needs only ``cells``, and a 64 x 64 x 98 map per face is a large tensor
+            to fill every step for nothing.
     """
 
     cells: torch.Tensor
     inside: torch.Tensor
-    maps: torch.Tensor
+    _maps: torch.Tensor | None = None
+    _hw: tuple[int, int] = (0, 0)
+    _dtype: torch.dtype = torch.float32
+
+    @property
+    def maps(self) -> torch.Tensor:
+        if self._maps is None:
+            self._maps = one_hot_maps(self.cells, self._hw, self._dtype)
+        return self._maps
 
 
 def one_hot_maps(cells: torch.Tensor, hw: tuple[int, int], dtype: torch.dtype = torch.float32) -> torch.Tensor:
@@ -183,7 +193,7 @@ class HeatmapCodec:
         hm = self.settings
         if hm.target == "rr":
             cells, inside = rr_encode(points, hm.stride, self.hw, generator)
-            return HeatmapTarget(cells, inside, one_hot_maps(cells, self.hw, points.dtype))
+            return HeatmapTarget(cells, inside, _hw=self.hw, _dtype=points.dtype)
         h, w = self.hw
         q = torch.round(heatmap_coords(points, hm.stride))
         cells = q[..., 1].clamp(0, h - 1).long() * w + q[..., 0].clamp(0, w - 1).long()
