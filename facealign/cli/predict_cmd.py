@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--overlay", action="store_true", help="also write a PNG (or MP4 for videos) with the landmarks drawn")
     p.add_argument("--recursive", action="store_true", help="descend into sub-folders")
     p.add_argument("--skip-existing", action="store_true", help="skip images whose output already exists")
-    p.add_argument("--refine", type=at_least(0), default=2, help="re-crop passes around the predicted landmarks (default 2)")
+    p.add_argument("--refine", type=at_least(0), default=1, help="re-crop passes around the predicted landmarks (default 1)")
     p.add_argument("--flip", action="store_true", help="flip test-time augmentation")
     p.add_argument("--batch", type=at_least(1), default=16, help="images per batch (all their faces share forward passes)")
     p.add_argument("--smooth", action="store_true", help="videos: One-Euro smoothing of landmark tracks")

@@ -30,8 +30,9 @@ class SearchPolicy:
             reported), which bounds the time per image.
         rolls: Angles (degrees) the image is turned by for the search, for detectors that only
             find faces near upright: each costs one more search. Default: the image as it is.
-        fallback_rolls: Angles searched only when ``rolls`` found no face at all (a single
-            rolled face costs a search per angle; images with faces cost nothing more).
+        fallback_rolls: Angles searched only when ``rolls`` found no face, or (detectors that
+            know) no confident one: a lone rolled face costs a search per angle; images with a
+            clearly upright face cost nothing more.
     """
 
     min_face: float = 20.0

@@ -37,9 +37,9 @@ class FaceAligner:
             eager PyTorch at batch 1 and 3.1x batched (docs/speed.md) -- else PyTorch. A model
             without an ONNX file is exported once into the cache (same landmarks within 0.01 px).
         refine: Extra passes that re-crop each face around its predicted landmarks (the box
-            the model was trained on). Default 2: through dlib's detector on YTF-68 val the
-            default model scores 4.77 / 4.22 / 4.12 % NME with 0 / 1 / 2 passes
-            (benchmarks/pipeline_accuracy.py, docs/inference.md).
+            the model was trained on). Default 1: through YuNet on YTF-68 val the default model
+            scores 4.15 / 4.08 / 4.11 % NME with 0 / 1 / 2 passes (through dlib 4.77 / 4.22 /
+            4.12; benchmarks/pipeline_accuracy.py, docs/inference.md).
         flip: Flip test-time augmentation; default the model's setting.
         upright: Turn each crop so that the face is upright (its roll read from the detector's eye
             keypoints, then from the predicted eye corners in refine passes), as the models saw
@@ -55,7 +55,7 @@ class FaceAligner:
         threads: torch intra-op threads (None: leave as is).
     """
 
-    def __init__(self, model: Any = "default", detector: Any = "auto", device: str = "cpu", refine: int = 2,
+    def __init__(self, model: Any = "default", detector: Any = "auto", device: str = "cpu", refine: int = 1,
                  flip: bool | None = None, min_face: float = 20, max_batch: int = 128, threads: int | None = None,
                  backend: str = "auto", upright: bool = True, max_face: float | None = None, rolled: bool = False):
         if backend not in BACKENDS:
