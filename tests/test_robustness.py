@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import re
 import signal
 import subprocess
 import sys
@@ -233,6 +234,10 @@ CASES = {
     "config unknown key": (cfg_case(**{"optim.learnrate": 0.1}), 2, r"c\.yaml: unknown key 'optim\.learnrate'"),
     "config wrong type": (cfg_case(**{"batch_size": "big"}), 2, r"c\.yaml: batch_size must be an integer, got 'big'"),
     "config unknown loss": (cfg_case(**{"loss.name": "hinge"}), 2, "loss.name 'hinge' is not a regression loss"),
+    **{f"config {key}={value}": (cfg_case(**{key: value}), 2, rf"c\.yaml: {re.escape(key)} must be")
+       for key, value in [("optim.lr", -0.01), ("workers", -1), ("threads", -1), ("model.dropout", 2.0),
+                          ("model.input_size", 0), ("model.crop_scale", 0), ("model.std", [0, 1, 1]),
+                          ("optim.lr", float("nan")), ("val_batch_size", 0)]},
     # ---- arguments out of range (one line naming the argument; nothing runs) -------------------
     **{f"predict {flag} {value}": (
         lambda t, m, flag=flag, value=value: ["predict", str(ASTRONAUT), "--model", str(m), "--out", str(t / "o"), flag, value],

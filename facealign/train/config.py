@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -166,4 +167,37 @@ def config_from_dict(raw: dict[str, Any], source: str = "config") -> TrainConfig
         raise ConfigError(f"{source}: trainer.precision {t.precision!r}; choose one of {list(PRECISIONS)}")
     if t.devices < 1 or t.num_nodes < 1:
         raise ConfigError(f"{source}: trainer.devices and trainer.num_nodes must be >= 1")
+    _check_ranges(cfg, source)
     return cfg
+
+
+def _in(value: Any, lo: float, hi: float) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and lo <= value <= hi
+
+
+# (dotted key, lowest, highest): values outside fail at load with one line, not deep in training
+_RANGES = [
+    ("optim.lr", 1e-12, 10.0), ("optim.weight_decay", 0.0, 1.0), ("optim.eps", 1e-12, 1.0),
+    ("optim.momentum", 0.0, 1.0), ("optim.gamma", 1e-6, 1.0), ("optim.min_lr_ratio", 0.0, 1.0),
+    ("optim.warmup_epochs", 0, 10_000), ("optim.keras_decay", 0.0, 1.0),
+    ("workers", 0, 256), ("val_batch_size", 1, 100_000), ("log_every", 0, 10**9), ("seed", 0, 2**63 - 1),
+    ("model.input_size", 16, 2048), ("model.crop_scale", 0.5, 4.0), ("model.dropout", 0.0, 0.99),
+    ("model.heatmap.stride", 1, 64), ("model.heatmap.topk", 1, 10_000), ("model.heatmap.sigma", 0.01, 100.0),
+]
+
+
+def _check_ranges(cfg: TrainConfig, source: str) -> None:
+    for key, lo, hi in _RANGES:
+        obj: Any = cfg
+        for part in key.split("."):
+            obj = getattr(obj, part)
+        if not _in(obj, lo, hi):
+            raise ConfigError(f"{source}: {key} must be a number in [{lo:g}, {hi:g}], got {obj!r}")
+    if cfg.threads is not None and not _in(cfg.threads, 1, 1024):
+        raise ConfigError(f"{source}: threads must be >= 1 (or null for the default), got {cfg.threads!r}")
+    if cfg.max_steps_per_epoch is not None and not _in(cfg.max_steps_per_epoch, 1, 10**9):
+        raise ConfigError(f"{source}: max_steps_per_epoch must be >= 1 (or null), got {cfg.max_steps_per_epoch!r}")
+    if any(not _in(v, 1e-6, 1e6) for v in cfg.model.std):
+        raise ConfigError(f"{source}: model.std must be positive numbers, got {list(cfg.model.std)}")
+    if Path(cfg.out_dir).exists() and not Path(cfg.out_dir).is_dir():
+        raise ConfigError(f"{source}: out_dir {cfg.out_dir!r} is a file, not a folder")
