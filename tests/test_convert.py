@@ -101,19 +101,24 @@ def test_cli_import_then_predict(tmp_path, capsys):
     assert torch.equal(a, b)
 
 
-@pytest.mark.parametrize("make,message", [
-    (lambda p: torch.save({"backbone.foo.weight": torch.zeros(2), "heatmap_head.head.layers.3.weight": torch.zeros(196, 152, 1, 1)}, p),
+@pytest.mark.parametrize("kind,make,message", [
+    ("h3r", lambda p: torch.save({"backbone.foo.weight": torch.zeros(2),
+                                  "heatmap_head.head.layers.3.weight": torch.zeros(196, 152, 1, 1)}, p),
      "cannot tell the architecture"),
-    (lambda p: torch.save({k: v for k, v in torch.load(H3R / "mobilenetv2_seeded.pth", weights_only=True).items()
-                           if "features.5." not in k}, p), r"does not fit facealign's mobilenetv2 \(\d+ missing"),
-    (lambda p: p.write_bytes(pickle.dumps({"x": print})), "not a PyTorch weights file that loads without code"),
-    (lambda p: p.write_bytes(b"garbage"), "not a PyTorch weights file"),
+    ("h3r", lambda p: torch.save({k: v for k, v in torch.load(H3R / "mobilenetv2_seeded.pth", weights_only=True).items()
+                                  if "features.5." not in k}, p), r"does not fit facealign's mobilenetv2 \(\d+ missing"),
+    ("h3r", lambda p: p.write_bytes(pickle.dumps({"x": print})), "not a PyTorch weights file that loads without code"),
+    ("h3r", lambda p: p.write_bytes(b"garbage"), "not a PyTorch weights file"),
+    ("acr", lambda p: p.write_bytes(b"not hdf5"), "not an HDF5 file"),
+    ("acr", lambda p: __import__("h5py").File(p, "w").close(), "no Keras layer list"),
 ])
-def test_bad_h3r_files_are_one_clear_error(tmp_path, make, message):
-    p = tmp_path / "model.pth"
+def test_bad_checkpoint_files_are_one_clear_error(tmp_path, kind, make, message):
+    from facealign.convert import convert_acr
+
+    p = tmp_path / ("model.pth" if kind == "h3r" else "m.h5")
     make(p)
     with pytest.raises(FaceAlignError, match=message):
-        convert_h3r(p)
+        (convert_h3r if kind == "h3r" else convert_acr)(p)
 
 
 def test_h3r_dataset_must_match_the_head():
@@ -203,19 +208,6 @@ def test_acr_h5_written_as_tf26_bytes_attributes_reads_the_same(tmp_path):
     a, b = read_keras_arrays(src), read_keras_arrays(dst)
     assert [(x[0], x[1]) for x in a] == [(x[0], x[1]) for x in b]
     assert all(np.array_equal(x[2], y[2]) for x, y in zip(a, b))
-
-
-@pytest.mark.parametrize("make,message", [
-    (lambda p: p.write_bytes(b"not hdf5"), "not an HDF5 file"),
-    (lambda p: __import__("h5py").File(p, "w").close(), "no Keras layer list"),
-])
-def test_bad_acr_files_are_one_clear_error(tmp_path, make, message):
-    from facealign.convert import convert_acr
-
-    p = tmp_path / "m.h5"
-    make(p)
-    with pytest.raises(FaceAlignError, match=message):
-        convert_acr(p)
 
 
 def test_unknown_backbone_option_in_a_model_file_is_refused():
