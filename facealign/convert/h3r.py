@@ -168,7 +168,8 @@ def convert_h3r(path: str | Path, arch: str | None = None, dataset: str | None =
                       box=box, mean=IMAGENET_MEAN, std=IMAGENET_STD, flip_test=True, crop="h3r")
     model = LandmarkModel(cfg)
     mine = model.state_dict()
-    renamed = {h3r_key_map(state, arch)[k]: v for k, v in state.items()}
+    names = h3r_key_map(state, arch)
+    renamed = {names[k]: v for k, v in state.items()}
     missing = sorted(set(mine) - set(renamed))
     unexpected = sorted(set(renamed) - set(mine))
     wrong = [f"{k} {tuple(v.shape)} vs {tuple(mine[k].shape)}" for k, v in renamed.items()
