@@ -16,7 +16,7 @@ from facealign.detect.policy import SearchPolicy, merge_same_faces, pyramid_scal
 from facealign.errors import FaceAlignError
 
 # Landmark-box sides YuNet finds reliably at its input scale: 14 of 15 YTF-68 val faces at 16 px,
-# all from 20 to 400 px, 14 at 500 and 10 at 700 (docs/detection.md).
+# all from 20 to 400 px, 14 at 500 and 10 at 700 (benchmarks/yunet_facts.py).
 NATIVE_MIN, NATIVE_MAX = 16.0, 400.0
 
 
@@ -38,9 +38,10 @@ class YuNetDetector:
         nms_iou: Overlap above which detections of different pyramid levels are merged.
         fallback_confidence: When no face found at the policy's rolls is this confident, the
             fallback rolls are searched too and each face keeps its most confident view. YuNet
-            finds many faces rolled by 45-90 degrees as if upright, with confidence 0.61-0.87 and
-            keypoints that pretend the face is upright; upright faces score 0.88 or more in 99.3 %
-            of YTF-68 *train* images, so the extra searches cost little (docs/detection.md).
+            finds many faces rolled by 45-90 degrees as if upright, with keypoints that pretend
+            the face is upright and confidence 0.61-0.91 (0.61-0.83 at 90 degrees); upright faces
+            score 0.88 or more in 99.3 % of YTF-68 *train* images, so the extra searches cost
+            little (benchmarks/yunet_facts.py, docs/detection.md).
     """
 
     name = "yunet"
@@ -49,8 +50,8 @@ class YuNetDetector:
                  fallback_confidence: float = 0.88):
         # yuface runs on its own OpenMP runtime, read when it loads. Its threads spin while they
         # wait; next to a busy process (a data loader, a server worker) that made a 213 px image
-        # take 150 ms instead of 15 ms. Waiting passively costs nothing measurable on an idle
-        # machine (docs/detection.md). A user's own setting wins.
+        # take 150 ms instead of 15 ms (measured here with a training run beside it). The cost of
+        # passive waiting on an idle machine has not been measured yet. A user's own setting wins.
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         try:
             from yuface import c_detect
