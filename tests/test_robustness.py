@@ -156,6 +156,84 @@ def wflw_model(t, m):
     return save_model(create_model("mobilenetv2", scheme="wflw", input_size=64), t / "wflw.safetensors")
 
 
+def crafted_model(edit_config=None, edit_state=None, name="crafted"):
+    """The small model rewritten with its config (a dict) or weights (a dict of tensors) edited."""
+    def make(t, m):
+        from safetensors import safe_open
+        from safetensors.torch import save_file
+
+        with safe_open(str(m), framework="pt") as f:
+            meta = dict(f.metadata())
+            state = {k: f.get_tensor(k) for k in f.keys()}
+        cfg = json.loads(meta["config"])
+        if edit_config:
+            edit_config(cfg)
+        if edit_state:
+            edit_state(state)
+        meta["config"] = json.dumps(cfg)
+        save_file(state, str(t / f"{name}.safetensors"), metadata=meta)
+        return t / f"{name}.safetensors"
+    return make
+
+
+def _set(**values):
+    def edit(cfg):
+        for key, value in values.items():
+            *path, last = key.split("__")
+            d = cfg
+            for part in path:
+                d = d.setdefault(part, {})
+            d[last] = value
+    return edit
+
+
+def _first_weight(fn):
+    def edit(state):
+        k = next(k for k, v in state.items() if v.is_floating_point() and v.ndim == 4)
+        state[k] = fn(state[k])
+    return edit
+
+
+def heatmap_model(t, m):
+    return save_model(create_model("mobilenetv2", head="heatmap", input_size=64), t / "hm.safetensors")
+
+
+def crafted_heatmap(**values):
+    def make(t, m):
+        return crafted_model(_set(**values), name="hm_crafted")(t, heatmap_model(t, m))
+    return make
+
+
+def onnx_case(edit_meta=None, decode="in-graph"):
+    """predict with the small model exported to ONNX, its metadata edited (key -> new value)."""
+    def make(t, m):
+        import onnx
+
+        from facealign.export.onnx import export_onnx
+        from facealign.models.landmark_model import load_model_file
+
+        p = export_onnx(load_model_file(m), t / "m.onnx", decode=decode)
+        if edit_meta:
+            g = onnx.load(str(p))
+            props = {x.key: x.value for x in g.metadata_props}
+            edit_meta(props)
+            del g.metadata_props[:]
+            for k, v in props.items():
+                g.metadata_props.add(key=k, value=v)
+            onnx.save(g, str(p))
+        return ["predict", str(ASTRONAUT), "--model", str(p), "--detector", "full", "--backend", "onnx",
+                "--out", str(t / "o")]
+    return make
+
+
+def _onnx_config(**values):
+    def edit(props):
+        cfg = json.loads(props["facealign_config"])
+        _set(**values)(cfg)
+        props["facealign_config"] = json.dumps(cfg)
+    return edit
+
+
 def tampered(t, m):
     return f"{m.as_uri()}#sha256={'0' * 64}"
 
@@ -224,6 +302,39 @@ CASES = {
     "pickle with a code payload": (model_case(pickle_model), 2, r"evil\.safetensors: not a facealign model file"),
     "model for another scheme than the data": (model_case(wflw_model), 2, "model predicts 98 points"),
     "tampered checksum": (model_case(tampered), 2, "sha256 mismatch"),
+    # crafted model files: every config value checked at load, naming the file
+    **{f"model config {key}={value!r}": (model_case(crafted_model(_set(**{key: value}))), 2,
+                                         rf"crafted\.safetensors: {key}\b")
+       for key, value in [("input_size", 0), ("input_size", -64), ("input_size", 1e9), ("crop_scale", 0),
+                          ("crop_scale", float("nan")), ("std", [0, 1, 1]), ("std", [1, 1]), ("mean", [0, 0, "x"]),
+                          ("dropout", 5), ("head", "mystery"), ("box", "elsewhere"), ("crop", "round"),
+                          ("regression_centre", "left")]},
+    **{f"heatmap model config {key}={value!r}": (model_case(crafted_heatmap(**{key: value})), 2,
+                                                 rf"hm_crafted\.safetensors: heatmap\.{key.split('__')[1]}\b")
+       for key, value in [("heatmap__stride", 0), ("heatmap__stride", 3), ("heatmap__topk", 0), ("heatmap__topk", 10**6),
+                          ("heatmap__sigma", -1)]},
+    "model config with an unknown scheme": (model_case(crafted_model(_set(scheme="no-such-scheme"))), 2,
+                                            r"crafted\.safetensors: scheme"),
+    "model config scheme disagrees with the head": (model_case(crafted_model(_set(scheme="wflw"))), 2,
+                                                    r"crafted\.safetensors: weight .* has shape"),
+    "model weight of the wrong shape": (model_case(crafted_model(edit_state=_first_weight(lambda w: w[:1]))), 2,
+                                        r"crafted\.safetensors: weight .* has shape"),
+    "model weight holding NaN": (model_case(crafted_model(edit_state=_first_weight(lambda w: w * float("nan")))), 2,
+                                 r"crafted\.safetensors: weight .* NaN"),
+    "model weight missing": (model_case(crafted_model(edit_state=lambda s: s.pop(next(iter(s))))), 2,
+                             r"crafted\.safetensors: weights do not fit"),
+    "onnx metadata config not JSON": (onnx_case(lambda p: p.update(facealign_config="{not json")), 2,
+                                      r"m\.onnx: its facealign_config metadata is not valid JSON"),
+    "onnx metadata config out of range": (onnx_case(_onnx_config(crop_scale=0)), 2, r"m\.onnx: crop_scale "),
+    "onnx metadata input size disagrees with the graph": (onnx_case(_onnx_config(input_size=96)), 2,
+                                                         r"m\.onnx: graph input .* disagrees with its metadata"),
+    "onnx metadata points disagree with the graph": (onnx_case(_onnx_config(scheme="wflw"), decode="none"), 2,
+                                                    r"m\.onnx: graph outputs .* disagree with its metadata"),
+    "onnx metadata head disagrees with the graph": (
+        onnx_case(_onnx_config(head="heatmap"), decode="none"), 2, r"m\.onnx: graph outputs .* disagree"),
+    "onnx metadata decode unknown": (onnx_case(lambda p: p.update(decode="sideways")), 2,
+                                     r"m\.onnx: metadata decode must be"),
+
     "unknown model name": (model_case(lambda t, m: "no-such-model"), 2, "no such model file or name"),
     "pca on a missing data set": (lambda t, m: ["pca", "--data", f"csv:{t / 'none.csv'}", "--out", str(t / "s.npz")],
                                   2, "no such file"),
@@ -265,7 +376,54 @@ CASES = {
     "video that cannot be opened": (
         lambda t, m: ((t / "v.mp4").write_bytes(b"\x00" * 64), ["predict", str(t / "v.mp4"), "--model", str(m), "--out", str(t)])[1],
         2, r"v\.mp4: cannot open video"),
+    "video with no decodable frame": (
+        lambda t, m: ["predict", str(broken_clip(t, 0)), "--model", str(m), "--detector", "full", "--out", str(t / "o")],
+        2, r"c\.avi: no frame could be decoded .*nothing written"),
+    "video with 3 of 30 frames decodable": (
+        lambda t, m: ["predict", str(broken_clip(t, 3)), "--model", str(m), "--detector", "full", "--out", str(t / "o")],
+        1, r"c\.avi: only 3 of the 30 frames its container states could be decoded"),
+    # ---- outputs -----------------------------------------------------------------------------
+    "two inputs with one relative name": (
+        lambda t, m: (_folder_with(t / "x", "a.jpg"), _folder_with(t / "y", "a.jpg"),
+                      ["predict", str(t / "x" / "a.jpg"), str(t / "y" / "a.jpg"), "--model", str(m), "--detector", "full",
+                       "--out", str(t / "o")])[-1],
+        2, r"x/a\.jpg and .*y/a\.jpg: both would write a\.json under --out"),
+    "output folder holding the user's own a.json": (
+        lambda t, m: (_folder_with(t / "in", "a.jpg"), (t / "in" / "a.json").write_text('{"mine": 1}'),
+                      ["predict", str(t / "in"), "--model", str(m), "--detector", "full", "--out", str(t / "in")])[-1],
+        2, r"in/a\.json: exists and was not written by facealign; pass --overwrite"),
+    "output folder holding the user's landmarks.csv": (
+        lambda t, m: (_folder_with(t / "o", "a.jpg"), (t / "o" / "landmarks.csv").write_text("file,x0\n"),
+                      ["predict", str(t / "o" / "a.jpg"), "--model", str(m), "--detector", "full", "--out", str(t / "o"),
+                       "--format", "csv"])[-1],
+        2, r"o/landmarks\.csv: exists and was not written by facealign"),
+    "csv output being written by another run": (
+        lambda t, m: (_folder_with(t / "o", "a.jpg"), (t / "o" / ".landmarks.csv.lock").write_text(str(os.getppid())),
+                      ["predict", str(t / "o" / "a.jpg"), "--model", str(m), "--detector", "full", "--out", str(t / "o"),
+                       "--format", "csv"])[-1],
+        2, r"landmarks\.csv: another facealign run \(PID \d+\) is writing it"),
 }
+
+
+def broken_clip(t, keep: int):
+    """A 30-frame MJPG AVI whose frames from ``keep`` on are zeroed: the container still states 30."""
+    w = cv2.VideoWriter(str(t / "c.avi"), cv2.VideoWriter_fourcc(*"MJPG"), 10, (64, 48))
+    for i in range(30):
+        w.write(np.full((48, 64, 3), i * 8, np.uint8))
+    w.release()
+    data = bytearray((t / "c.avi").read_bytes())
+    starts = [i for i in range(len(data) - 1) if data[i] == 0xFF and data[i + 1] == 0xD8]
+    end = starts[-1] + 300
+    data[starts[keep]:end] = bytes(end - starts[keep])
+    (t / "c.avi").write_bytes(bytes(data))
+    return t / "c.avi"
+
+
+def _folder_with(folder, *names):
+    folder.mkdir(parents=True, exist_ok=True)
+    for n in names:
+        (folder / n).write_bytes(ASTRONAUT.read_bytes())
+    return folder
 
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -313,3 +471,95 @@ def test_predict_folder_killed_then_skip_existing(tmp_path, model_file):
     assert res.returncode == 0, res.stderr[-2000:]
     assert len(list(out.glob("*.json"))) == 60
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temp files left
+
+
+def _dead_pid() -> int:
+    p = subprocess.Popen([sys.executable, "-c", "pass"])
+    p.wait()
+    return p.pid
+
+
+def _run(*argv) -> tuple[int, str]:
+    import contextlib
+    import io
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(err):
+        rc = main([str(a) for a in argv])
+    return rc, err.getvalue()
+
+
+def test_outputs_never_collide_and_own_outputs_are_not_inputs(tmp_path, model_file):
+    """a.jpg and a.png of one folder keep separate results; with --out the input folder, a re-run
+    replaces its own JSON and overlays and does not read its overlays as photos."""
+    d = _folder_with(tmp_path / "in", "a.jpg")
+    cv2.imwrite(str(d / "a.png"), cv2.imread(str(d / "a.jpg")))
+    for _ in range(2):
+        rc, _ = _run("predict", d, "--model", model_file, "--detector", "full", "--out", d, "--overlay")
+        assert rc == 0
+    names = sorted(p.name for p in d.iterdir())
+    assert names == ["a.jpg", "a.jpg.json", "a.jpg_overlay.png", "a.png", "a.png.json", "a.png_overlay.png"]
+    assert json.loads((d / "a.png.json").read_text())["image"].endswith("a.png")
+
+
+def test_overwrite_replaces_a_foreign_file(tmp_path, model_file):
+    d = _folder_with(tmp_path / "in", "a.jpg")
+    (d / "a.json").write_text('{"mine": 1}')
+    rc, _ = _run("predict", d / "a.jpg", "--model", model_file, "--detector", "full", "--out", d, "--overwrite")
+    assert rc == 0 and "faces" in json.loads((d / "a.json").read_text())
+
+
+def test_pts_rerun_with_fewer_faces_leaves_no_stale_file(tmp_path, model_file):
+    d = _folder_with(tmp_path / "in", "a.jpg")
+    boxes = tmp_path / "b.json"
+    boxes.write_text(json.dumps({"a.jpg": [[100, 50, 300, 250], [10, 10, 90, 90]]}))
+    args = ["predict", d / "a.jpg", "--model", model_file, "--boxes", boxes, "--out", tmp_path / "o", "--format", "pts"]
+    assert _run(*args)[0] == 0
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["a_0.pts", "a_1.pts"]
+    rc, err = _run(*args)
+    assert rc == 2 and "a_0.pts: exists and was not written by facealign (and 1 more)" in err
+    boxes.write_text(json.dumps({"a.jpg": [[100, 50, 300, 250]]}))
+    assert _run(*args, "--overwrite")[0] == 0
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["a_0.pts"]
+
+
+def test_csv_run_without_faces_replaces_the_old_file_and_takes_a_stale_lock(tmp_path, model_file):
+    d = _folder_with(tmp_path / "in", "a.jpg")
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "landmarks.csv").write_text("file,x0,y0\nold.jpg,1,2\n")
+    (out / ".landmarks.csv.lock").write_text(str(_dead_pid()))  # left by a killed run
+    boxes = tmp_path / "b.json"
+    boxes.write_text(json.dumps({"a.jpg": []}))
+    rc, _ = _run("predict", d / "a.jpg", "--model", model_file, "--boxes", boxes, "--out", out, "--format", "csv",
+                 "--overwrite")
+    assert rc == 0
+    assert (out / "landmarks.csv").read_text().splitlines() == [HEADER]
+    assert not (out / ".landmarks.csv.lock").exists()
+
+
+def test_skip_existing_makes_the_missing_overlays(tmp_path, model_file):
+    d = _folder_with(tmp_path / "in", "a.jpg", "b.jpg")
+    out = tmp_path / "o"
+    args = ["predict", d, "--model", model_file, "--detector", "full", "--out", out, "--overlay"]
+    assert _run(*args)[0] == 0
+    (out / "b_overlay.png").unlink()  # as a run killed between b's overlay and JSON would leave it
+    rc, err = _run(*args, "--skip-existing")
+    assert rc == 0 and (out / "b_overlay.png").is_file()
+    assert re.search(r"images processed\s*│?\s*1", err) and re.search(r"skipped \(output exists\)\s*│?\s*1", err)
+
+
+def test_video_rerun_on_a_clip_that_broke_keeps_the_old_outputs(tmp_path, model_file):
+    out = tmp_path / "o"
+    clip = broken_clip(tmp_path, 29)  # 29 good frames, then one zeroed
+    args = ["predict", clip, "--model", model_file, "--detector", "full", "--out", out, "--overlay"]
+    assert _run(*args)[0] == 0
+    before = (out / "c.jsonl").read_text()
+    assert len(before.splitlines()) == 29
+    stale = out / f".c_overlay.part{_dead_pid()}.mp4"  # a SIGKILLed run's temporary file
+    stale.write_bytes(b"x")
+    broken_clip(tmp_path, 0)
+    rc, err = _run(*args)
+    assert rc == 2 and "no frame could be decoded" in err
+    assert (out / "c.jsonl").read_text() == before and (out / "c_overlay.mp4").is_file()
+    assert sorted(p.name for p in out.iterdir()) == ["c.jsonl", "c_overlay.mp4"]

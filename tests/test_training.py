@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 import torch
 import yaml
@@ -242,3 +243,32 @@ def test_resume_with_another_config_names_what_differs(tmp_path, capsys, change,
     # more epochs alone is a resume
     longer = write_cfg(tmp_path, tiny_config(tmp_path, epochs=2), "longer.yaml")
     assert main(["train", str(longer), "--quiet", "--resume"]) == 0
+
+
+@pytest.mark.parametrize("detector", ["yunet", "cascade"])
+def test_training_crops_framed_by_a_detector(tmp_path, detector):
+    """data.train_boxes: each face's box becomes its detector's calibrated box (close to, but not,
+    the landmark box), and a run trains on those crops."""
+    from facealign.data import load_dataset
+    from facealign.detect import yuface_available
+    from facealign.train.detector_boxes import with_detector_boxes
+
+    if detector == "yunet" and not yuface_available():
+        pytest.skip("yuface not installed")
+    cfg = tiny_config(tmp_path, **{"data.train_boxes": detector, "epochs": 1})
+    data = load_dataset(cfg["data"]["train"], images=cfg["data"]["images"], scheme="300w")
+    framed, missed = with_detector_boxes(data, detector)
+    assert missed <= 1 and len(framed) == len(data)
+    for s, f in zip(data, framed):
+        lm, box = s.landmark_box(), f.box
+        side = max(lm[2] - lm[0], lm[3] - lm[1])
+        assert np.abs((box[:2] + box[2:]) / 2 - (lm[:2] + lm[2:]) / 2).max() < 0.25 * side
+        assert 0.7 < (box[2] - box[0]) / side < 1.3
+    assert sum(not np.allclose(f.box, s.landmark_box()) for s, f in zip(data, framed)) >= len(data) - missed
+    res = train(config_from_dict(cfg))
+    assert math.isfinite(res.history[-1]["val_nme"])
+
+
+def test_train_boxes_must_name_a_detector(tmp_path):
+    with pytest.raises(ConfigError, match="data.train_boxes must be yunet, dlib, cascade or null, got 'mtcnn'"):
+        config_from_dict(tiny_config(tmp_path, **{"data.train_boxes": "mtcnn"}))

@@ -127,3 +127,56 @@ def test_first_run_of_the_default_uses_the_bundled_onnx_without_torch_or_warning
     assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").rglob("*.onnx"))
     assert (tmp_path / "out" / "astronaut.json").is_file()
     assert "start-up" in res.stdout and "time per image" in res.stdout
+
+
+@pytest.fixture
+def endless_server():
+    """A server on 127.0.0.1: /endless streams zeros without a length; /huge announces 1 TB."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.0"
+
+        def log_message(self, *a):
+            pass
+
+        def do_GET(self):
+            self.send_response(200)
+            if self.path == "/huge":
+                self.send_header("Content-Length", str(10**12))
+            self.end_headers()
+            try:
+                for _ in range(100_000):  # 6.5 GB at most, should the client never stop
+                    self.wfile.write(b"\0" * 65536)
+            except OSError:
+                pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+def test_download_size_is_capped(endless_server, tmp_path):
+    with pytest.raises(FaceAlignError, match=r"endless: download stopped: more than the 1048576-byte limit"):
+        download(f"{endless_server}/endless", "0" * 64, tmp_path, max_bytes=1 << 20)
+    with pytest.raises(FaceAlignError, match=r"huge: the server announces 1000000000000 bytes, over the"):
+        download(f"{endless_server}/huge", "0" * 64, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_download_interrupted_leaves_no_partial_file(endless_server, tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = tmp_path / f"{'0' * 16}-endless.part{dead.pid}"  # left by a killed run
+    stale.write_bytes(b"x" * 100)
+
+    def ctrl_c(done, total):
+        if done > 200_000:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        download(f"{endless_server}/endless", "0" * 64, tmp_path, progress=ctrl_c)
+    assert list(tmp_path.iterdir()) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
@@ -11,6 +12,15 @@ from pathlib import Path
 import numpy as np
 
 from facealign.cli.common import at_least, console, progress_bar, say
+from facealign.cli.outputs import (
+    ImageOutputs,
+    OutputLock,
+    check_replaceable,
+    drop_own_outputs,
+    image_outputs_in_place,
+    is_facealign_jsonl,
+    plan_outputs,
+)
 from facealign.data.images import IMAGE_EXTENSIONS
 from facealign.errors import DataError, FaceAlignError
 
@@ -35,7 +45,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="json: one file per image; csv: one landmarks.csv for all; pts: one .pts per face")
     p.add_argument("--overlay", action="store_true", help="also write a PNG (or MP4 for videos) with the landmarks drawn")
     p.add_argument("--recursive", action="store_true", help="descend into sub-folders")
-    p.add_argument("--skip-existing", action="store_true", help="skip images whose output already exists")
+    p.add_argument("--skip-existing", action="store_true",
+                   help="skip images whose outputs (JSON, and the overlay with --overlay) already exist")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace existing files at output paths even when facealign did not write them")
     p.add_argument("--refine", type=at_least(0), default=1, help="re-crop passes around the predicted landmarks (default 1)")
     p.add_argument("--flip", action="store_true", help="flip test-time augmentation")
     p.add_argument("--batch", type=at_least(1), default=16, help="images per batch (all their faces share forward passes)")
@@ -75,63 +88,94 @@ def collect(paths: list[str], recursive: bool) -> tuple[list[tuple[Path, Path]],
     return images, videos
 
 
-def outputs_for(out: Path, rel: Path, fmt: str) -> Path:
-    return out / (rel.with_suffix(".json") if fmt == "json" else rel.with_suffix(".png"))
-
-
 def run(args: argparse.Namespace) -> int:
     from facealign.predict.aligner import FaceAligner
 
     images, videos = collect(args.paths, args.recursive)
+    out = Path(args.out) if args.out else None
+    images = drop_own_outputs(images, out)
+    plan = plan_outputs(images)
+    todo = list(zip(images, plan))
+    skipped = 0
+    if out is not None:
+        if args.skip_existing and args.format == "json":
+            todo = [(im, p) for im, p in todo if not _done(p, out, args.overlay)]
+            skipped = len(images) - len(todo)
+            # temporary files of a killed run (atomic writes not yet renamed) are dropped on resume
+            for tmp in out.rglob(".*.tmp") if out.is_dir() else []:
+                tmp.unlink(missing_ok=True)
+        check_replaceable(image_outputs_in_place([p for _, p in todo], out, args.format, args.overlay)
+                          + _video_outputs_in_place(videos, out, args.overlay), args.overwrite)
     t_start = time.perf_counter()
     aligner = FaceAligner(args.model, args.boxes or args.detector, refine=args.refine, flip=args.flip or None,
                           threads=args.threads, backend=args.backend, min_face=args.min_face, max_face=args.max_face,
                           rolled=args.rolled)
-    out = Path(args.out) if args.out else None
-    stats = {"images": 0, "faces": 0, "no_face": 0, "skipped": 0, "failed": 0, "start_up": 0.0}
+    stats = {"images": 0, "faces": 0, "no_face": 0, "skipped": skipped, "failed": 0, "failed_videos": 0,
+             "start_up": time.perf_counter() - t_start}
     t0 = time.perf_counter()
-    stats["start_up"] = t0 - t_start
-    csv_rows: list[tuple[str, np.ndarray]] = []
-    interrupted = False
-    todo = images
-    if args.skip_existing and out is not None and out.is_dir():
-        # temporary files of a killed run (atomic writes not yet renamed) are dropped on resume
-        for tmp in out.rglob(".*.tmp"):
-            tmp.unlink(missing_ok=True)
-    if args.skip_existing and out is not None and args.format == "json":
-        todo = [(f, r) for f, r in images if not outputs_for(out, r, "json").is_file()]
-        stats["skipped"] = len(images) - len(todo)
+    csv_lock = OutputLock(out / "landmarks.csv") if args.format == "csv" and out is not None and todo else None
+    with csv_lock or contextlib.nullcontext():
+        csv_rows: list[tuple[str, np.ndarray]] = []
+        interrupted = _predict_images(aligner, todo, out, args, stats, csv_rows)
+        if csv_lock is not None:
+            from facealign.data.readers.tabular import write_landmark_csv
+
+            empty = np.zeros((0, aligner.scheme.num_points, 2), np.float32)  # no face: a header, not a stale file
+            write_landmark_csv(out / "landmarks.csv", [k for k, _ in csv_rows],
+                               np.stack([v for _, v in csv_rows]) if csv_rows else empty)
+    elapsed = time.perf_counter() - t0
+    for v in ([] if interrupted else videos):
+        interrupted = _run_video(aligner, v, out, args, stats) or interrupted
+    _summary(stats, elapsed, images, videos, out)
+    if interrupted:
+        print("facealign: interrupted; outputs of finished images are complete", file=sys.stderr)
+        return 130
+    return 0 if stats["failed"] == 0 and stats["failed_videos"] == 0 else 1
+
+
+def _done(p: ImageOutputs, out: Path, overlay: bool) -> bool:
+    return p.json(out).is_file() and (not overlay or p.overlay(out).is_file())
+
+
+def _video_outputs_in_place(videos: list[str], out: Path, overlay: bool) -> list[tuple[Path, bool]]:
+    found = []
+    for v in videos:
+        jsonl, mp4 = _video_paths(v, out)
+        ours = is_facealign_jsonl(jsonl) if jsonl.exists() else False
+        if jsonl.exists():
+            found.append((jsonl, ours))
+        if overlay and mp4.exists():
+            found.append((mp4, ours))  # an MP4 carries no mark: it is ours when its JSON Lines are
+    return found
+
+
+def _video_paths(source: str, out: Path) -> tuple[Path, Path]:
+    stem = f"camera{source}" if source.isdigit() else Path(source).stem
+    return out / f"{stem}.jsonl", out / f"{stem}_overlay.mp4"
+
+
+def _predict_images(aligner, todo, out: Path | None, args, stats: dict, csv_rows: list) -> bool:
+    """Predict and write every image of ``todo``; True when interrupted (Ctrl-C)."""
     try:
         with progress_bar("predicting", len(todo)) as advance:
             for s in range(0, len(todo), max(1, args.batch)):
                 chunk = todo[s:s + args.batch]
-                results = _predict_chunk(aligner, chunk, stats)
-                for (_, rel), done in zip(chunk, results):
+                results = _predict_chunk(aligner, [im for im, _ in chunk], stats)
+                for ((_, rel), plan), done in zip(chunk, results):
                     if done is None:
                         continue
                     res, image = done
                     stats["images"] += 1
                     stats["faces"] += len(res)
                     stats["no_face"] += len(res) == 0
-                    _write_image_outputs(args, out, rel, res, image, csv_rows)
+                    _write_image_outputs(args, out, rel, plan, res, image, csv_rows)
                     advance()
     except KeyboardInterrupt:
-        interrupted = True
-    if args.format == "csv" and out is not None and csv_rows:
-        from facealign.data.readers.tabular import write_landmark_csv
-
-        write_landmark_csv(out / "landmarks.csv", [k for k, _ in csv_rows], np.stack([v for _, v in csv_rows]))
-    elapsed = time.perf_counter() - t0
-    for v in ([] if interrupted else videos):
-        interrupted = _run_video(aligner, v, out, args) or interrupted
-    _summary(stats, elapsed, images, videos, out)
-    if interrupted:
-        print("facealign: interrupted; outputs of finished images are complete", file=sys.stderr)
-        return 130
-    return 0 if stats["failed"] == 0 else 1
+        return True
+    return False
 
 
-def _predict_chunk(aligner, chunk, stats):
+def _predict_chunk(aligner, chunk: list[tuple[Path, Path]], stats):
     """Predict a batch of images, each decoded once (the overlay draws on the same pixels); an
     unreadable image is reported and skipped, not fatal. Returns (result, image) or None per image."""
     from facealign.data.images import read_image
@@ -152,41 +196,52 @@ def _predict_chunk(aligner, chunk, stats):
     return out
 
 
-def _write_image_outputs(args, out: Path | None, rel: Path, res, image: np.ndarray, csv_rows) -> None:
+def _write_image_outputs(args, out: Path | None, rel: Path, plan: ImageOutputs, res, image: np.ndarray,
+                         csv_rows) -> None:
+    """The outputs of one image; the overlay before the JSON, since the JSON marks the image done."""
     from facealign.predict.draw import draw_result, write_png
     from facealign.utils.io import atomic_write_text
 
     if out is None:
         print(json.dumps(res.to_json()))
-    elif args.format == "json":
-        atomic_write_text(outputs_for(out, rel, "json"), json.dumps(res.to_json()) + "\n")
+        return
+    if args.overlay:
+        write_png(plan.overlay(out), draw_result(image, res))
+    if args.format == "json":
+        atomic_write_text(plan.json(out), json.dumps(res.to_json()) + "\n")
     elif args.format == "pts":
         from facealign.data.readers.pts import write_pts
         from facealign.utils.io import atomic_write
 
+        old = plan.old_pts(out)
         for i, lm in enumerate(res.landmarks):
-            dest = out / rel.with_name(f"{rel.stem}_{i}.pts")
+            dest = plan.pts(out, i)
             dest.parent.mkdir(parents=True, exist_ok=True)
             atomic_write(dest, lambda t, lm=lm: write_pts(t, lm))
-    if args.format == "csv":
+        for stale in old[len(res.landmarks):]:  # a previous run found more faces (--overwrite)
+            stale.unlink(missing_ok=True)
+    elif args.format == "csv":
         csv_rows += [(str(rel), lm) for lm in res.landmarks]
-    if args.overlay and out is not None:
-        write_png(out / rel.with_name(rel.stem + "_overlay.png"), draw_result(image, res))
 
 
-def _run_video(aligner, source: str, out: Path | None, args) -> bool:
+def _run_video(aligner, source: str, out: Path | None, args, stats: dict) -> bool:
     from facealign.predict.video import process_video
 
     if out is None:
         raise FaceAlignError(f"{source}: videos need --out (JSON Lines and the annotated MP4 go there)")
-    stem = f"camera{source}" if source.isdigit() else Path(source).stem
+    jsonl, mp4 = _video_paths(source, out)
+    stem = jsonl.stem
     with progress_bar(f"video {stem}", 0) as advance:
-        summ = process_video(aligner, source, out / f"{stem}.jsonl", out / f"{stem}_overlay.mp4" if args.overlay else None,
+        summ = process_video(aligner, source, jsonl, mp4 if args.overlay else None,
                              smooth=args.smooth, detect_every=args.detect_every, max_frames=args.max_frames,
                              progress=lambda i, n: advance())
     say(f"video {source}: {summ.frames} frames at {summ.fps:.1f} fps, {summ.faces} faces, "
                                f"{summ.frames_without_face} frames without a face, detector ran {summ.detector_runs} "
                                f"times -> {summ.jsonl}" + (f", {summ.video}" if summ.video else ""), stderr=True)
+    if summ.frames_stated:
+        say(f"facealign: {source}: only {summ.frames} of the {summ.frames_stated} frames its container states could be "
+            "decoded (damaged or truncated file); outputs cover those", stderr=True)
+        stats["failed_videos"] += 1
     return summ.interrupted
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from facealign.codecs.config import HeatmapConfig
+from facealign.codecs.config import REGRESSION_CENTRES, HeatmapConfig
 from facealign.constants import CROP_SCALE
 from facealign.schemes import Scheme, get_scheme
 
@@ -70,4 +71,59 @@ class ModelConfig:
 
         if isinstance(d, dict) and "extra" in d:  # written (always empty) by facealign 0.1 files; never read
             d = {k: v for k, v in d.items() if k != "extra"}
-        return dataclass_from_dict(cls, d, source)
+        cfg = dataclass_from_dict(cls, d, source)
+        cfg.check(source)
+        return cfg
+
+    def check(self, source: str = "model config", prefix: str = "") -> None:
+        """Raise ConfigError (naming ``source`` and the key) for a value no model can have.
+
+        Every value read from a model file or a training config passes here: finite numbers in
+        range, names from the known sets, a heatmap stride that divides the crop and a top-k
+        that fits the heatmap, a scheme that exists.
+        """
+        from facealign.errors import ConfigError
+
+        def bad(key: str, why: str, value: Any) -> ConfigError:
+            return ConfigError(f"{source}: {prefix}{key} {why}, got {value!r}")
+
+        for key, lo, hi in _RANGES:
+            value = getattr(self, key)
+            if not _number_in(value, lo, hi):
+                raise bad(key, f"must be a number in [{lo:g}, {hi:g}]", value)
+        if len(self.mean) != 3 or not all(_number_in(v, -1e3, 1e3) for v in self.mean):
+            raise bad("mean", "must be 3 finite numbers", list(self.mean))
+        if len(self.std) != 3 or not all(_number_in(v, 1e-6, 1e6) for v in self.std):
+            raise bad("std", "must be 3 positive numbers", list(self.std))
+        for key, allowed in (("head", HEADS), ("box", BOXES), ("regression_centre", tuple(REGRESSION_CENTRES)),
+                             ("crop", CROPS)):
+            if getattr(self, key) not in allowed:
+                raise bad(key, f"must be one of {list(allowed)}", getattr(self, key))
+        if self.head == "heatmap":
+            hm = self.heatmap
+            if not _number_in(hm.stride, 1, 64) or self.input_size % hm.stride:
+                raise bad("heatmap.stride", f"must divide input_size {self.input_size}", hm.stride)
+            cells = (self.input_size // hm.stride) ** 2
+            if not _number_in(hm.topk, 1, cells):
+                raise bad("heatmap.topk", f"must be in [1, {cells}] (the cells of a heatmap)", hm.topk)
+            if not _number_in(hm.sigma, 0.01, 100.0):
+                raise bad("heatmap.sigma", "must be a number in [0.01, 100]", hm.sigma)
+            try:
+                hm.check(self.input_size)
+            except ValueError as e:
+                raise ConfigError(f"{source}: {e}") from None
+        try:
+            self.get_scheme()
+        except Exception as e:  # noqa: BLE001 - any scheme error becomes one line naming the file
+            raise ConfigError(f"{source}: {prefix}scheme: {e}") from None
+
+
+BOXES = ("landmarks", "dataset")
+CROPS = ("facealign", "h3r")
+# (key, lowest, highest) of the numbers in a model config
+_RANGES = (("input_size", 16, 2048), ("crop_scale", 0.5, 4.0), ("dropout", 0.0, 0.99))
+
+
+def _number_in(value: Any, lo: float, hi: float) -> bool:
+    return (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+            and lo <= value <= hi)

@@ -122,13 +122,30 @@ def read_model_file(path: str | Path) -> tuple[ModelConfig, dict[str, torch.Tens
     return cfg, state, info
 
 
+def load_weights(model: torch.nn.Module, state: dict[str, torch.Tensor], path: str | Path) -> None:
+    """Copy ``state`` into ``model``, or raise one line naming ``path`` when a name or shape differs."""
+    mine = model.state_dict()
+    missing = [k for k in mine if k not in state]
+    unexpected = [k for k in state if k not in mine]
+    if missing or unexpected:
+        raise FaceAlignError(f"{path}: weights do not fit the model config "
+                             f"(missing {missing[:3]}, unexpected {unexpected[:3]})")
+    for k, v in state.items():
+        if tuple(v.shape) != tuple(mine[k].shape):
+            raise FaceAlignError(f"{path}: weight {k} has shape {list(v.shape)} where the model config needs "
+                                 f"{list(mine[k].shape)} (config and weights disagree)")
+        if v.is_floating_point() and not torch.isfinite(v).all():
+            raise FaceAlignError(f"{path}: weight {k} holds NaN or infinite values")
+    model.load_state_dict(state)
+
+
 def load_model_file(path: str | Path) -> LandmarkModel:
     """Load a model file written by :func:`save_model` (safetensors: no code is executed)."""
     cfg, state, info = read_model_file(path)
-    model = LandmarkModel(cfg)
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    if missing or unexpected:
-        raise FaceAlignError(f"{path}: weights do not fit the model config "
-                             f"(missing {list(missing)[:3]}, unexpected {list(unexpected)[:3]})")
+    try:
+        model = LandmarkModel(cfg)
+    except (ValueError, KeyError, TypeError, RuntimeError) as e:
+        raise FaceAlignError(f"{path}: its config builds no model ({e})") from None
+    load_weights(model, state, path)
     model.info = info
     return model.eval()

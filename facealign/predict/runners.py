@@ -81,9 +81,16 @@ class OnnxRunner:
         meta = self.session.get_modelmeta().custom_metadata_map
         if meta.get("format") != "facealign" or "facealign_config" not in meta:
             raise FaceAlignError(f"{p}: an ONNX model, but not one exported by facealign (no facealign metadata)")
-        self.config = ModelConfig.from_dict(json.loads(meta["facealign_config"]), source=str(p))
+        try:
+            raw = json.loads(meta["facealign_config"])
+        except json.JSONDecodeError as e:
+            raise FaceAlignError(f"{p}: its facealign_config metadata is not valid JSON ({e})") from None
+        self.config = ModelConfig.from_dict(raw, source=str(p))
         self.scheme = self.config.get_scheme()
         self.decode = meta.get("decode", "in-graph")
+        if self.decode not in ("in-graph", "none"):
+            raise FaceAlignError(f"{p}: metadata decode must be 'in-graph' or 'none', got {self.decode!r}")
+        _check_graph(self.session, self.config, self.scheme.num_points, self.decode, p)
         self.source_sha256 = meta.get("source_sha256", "")
         self.path = p
 
@@ -108,6 +115,29 @@ class OnnxRunner:
         both = np.concatenate([x, np.ascontiguousarray(x[..., ::-1])])
         pts, sc = self.decode_output(self.session.run(None, {"image": both})[0])
         return merge_flip_pass(pts, sc, self.scheme, self.config.input_size)
+
+
+def _check_graph(session: Any, cfg: ModelConfig, points: int, decode: str, path: Path) -> None:
+    """Raise one line when the graph's fixed input/output sides disagree with its metadata."""
+    def fits(shape: list, want: list) -> bool:  # symbolic (str/None) sides fit anything
+        return len(shape) == len(want) and all(not isinstance(a, int) or b is None or a == b for a, b in zip(shape, want))
+
+    s, k = cfg.input_size, points
+    inputs, outputs = session.get_inputs(), session.get_outputs()
+    if len(inputs) != 1 or inputs[0].name != "image" or not fits(list(inputs[0].shape), [None, 3, s, s]):
+        got = [(i.name, list(i.shape)) for i in inputs]
+        raise FaceAlignError(f"{path}: graph input {got} disagrees with its metadata (one 'image' of [B, 3, {s}, {s}])")
+    if decode == "in-graph":
+        want = [[None, k, 2], [None, k]]
+    elif cfg.head == "regression":
+        want = [[None, 2 * k]]
+    else:
+        side = s // cfg.heatmap.stride
+        want = [[None, 2, k, side, side]]  # background and foreground logits
+    got = [list(o.shape) for o in outputs]
+    if len(got) < len(want) or not all(fits(g, w) for g, w in zip(got, want)):
+        raise FaceAlignError(f"{path}: graph outputs {got} disagree with its metadata ({cfg.head} head, {k} points, "
+                             f"decode {decode}: expected {want})")
 
 
 def onnx_runner(model: Any, threads: int | None = None) -> OnnxRunner:

@@ -3,6 +3,7 @@ between, optional One-Euro smoothing; JSON Lines and an annotated MP4."""
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from facealign.predict.aligner import FaceAligner
 from facealign.predict.draw import draw_result
 from facealign.predict.result import FaceResult
 from facealign.predict.smoothing import OneEuroFilter
+from facealign.utils.io import pid_alive
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
 
@@ -32,6 +34,7 @@ class VideoSummary:
     jsonl: Path | None
     video: Path | None
     interrupted: bool = False
+    frames_stated: int = 0  # the container's frame count when fewer frames than it states could be decoded
 
 
 def _iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -99,12 +102,28 @@ class _Tracker:
         return det.image_boxes(), det.scores, lms
 
 
+def part_name(path: Path) -> Path:
+    """The temporary name a file is written under until complete (this process's PID in it)."""
+    return path.with_name(f".{path.stem}.part{os.getpid()}{path.suffix}")
+
+
+def remove_stale_parts(path: Path) -> list[Path]:
+    """Delete the temporary files of ``path`` left by runs that were killed (their PID is gone)."""
+    removed = []
+    for tmp in path.parent.glob(f".{glob.escape(path.stem)}.part*{glob.escape(path.suffix)}"):
+        pid = tmp.name[len(path.stem) + 6:len(tmp.name) - len(path.suffix)]
+        if pid.isdigit() and not pid_alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed
+
+
 class _VideoWriter:
     """The annotated MP4, written to a temporary name and renamed when complete."""
 
     def __init__(self, path: Path, fps: float):
         self.path, self.fps = path, fps
-        self.tmp = path.with_name(f".{path.stem}.part{os.getpid()}{path.suffix}")
+        self.tmp = part_name(path)
         self.writer: cv2.VideoWriter | None = None
 
     def write(self, rgb: np.ndarray, res: FaceResult) -> None:
@@ -116,10 +135,34 @@ class _VideoWriter:
                 raise FaceAlignError(f"{self.path}: cannot write MP4 (no mp4v encoder in this OpenCV)")
         self.writer.write(cv2.cvtColor(draw_result(rgb, res, boxes=False), cv2.COLOR_RGB2BGR))
 
-    def close(self) -> Path | None:
+    def close(self, keep: bool = True) -> Path | None:
         if self.writer is None:
             return None
         self.writer.release()
+        if not keep:
+            self.tmp.unlink(missing_ok=True)
+            return None
+        os.replace(self.tmp, self.path)
+        return self.path
+
+
+class _JsonlWriter:
+    """JSON Lines, one record per frame, under a temporary name until the run ends, so that a
+    re-run on a clip that no longer decodes leaves the previous file as it was."""
+
+    def __init__(self, path: Path):
+        self.path, self.tmp = path, part_name(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.fh = open(self.tmp, "w", encoding="utf-8")
+
+    def write(self, res: FaceResult, frame: int, fps: float) -> None:
+        _write_record(self.fh, res, frame, fps)
+
+    def close(self, keep: bool = True) -> Path | None:
+        self.fh.close()
+        if not keep:
+            self.tmp.unlink(missing_ok=True)
+            return None
         os.replace(self.tmp, self.path)
         return self.path
 
@@ -134,27 +177,28 @@ def process_video(aligner: FaceAligner, source: str | int, jsonl: Path | None, v
     frame. Outputs are written as frames go, so an interruption leaves complete files
     (JSON Lines with one line per finished frame; an MP4 closed properly).
     """
+    for out in (jsonl, video_out):
+        if out is not None:
+            remove_stale_parts(out)
     cap = open_video(source)
     fps = video_fps(cap)
     total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
     tracker = _Tracker(aligner, fps, detect_every)
     writer = _VideoWriter(video_out, fps) if video_out is not None else None
-    jfh = None
-    if jsonl is not None:
-        jsonl.parent.mkdir(parents=True, exist_ok=True)
-        jfh = open(jsonl, "w", encoding="utf-8")
+    lines = _JsonlWriter(jsonl) if jsonl is not None else None
     frames = faces = empty = 0
-    interrupted = False
-    written = None
+    interrupted = ended = finished = False
+    written = written_jsonl = None
     try:
         while max_frames is None or frames < max_frames:
             ok, bgr = cap.read()
             if not ok:
+                ended = True
                 break
             rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
             res = tracker.step(rgb, frames, smooth)
-            if jfh is not None:
-                _write_record(jfh, res, frames, fps)
+            if lines is not None:
+                lines.write(res, frames, fps)
             if writer is not None:
                 writer.write(rgb, res)
             frames += 1
@@ -162,15 +206,24 @@ def process_video(aligner: FaceAligner, source: str | int, jsonl: Path | None, v
             empty += len(res) == 0
             if progress:
                 progress(frames, total)
+        finished = True
     except KeyboardInterrupt:
-        interrupted = True
+        interrupted = finished = True
     finally:
         cap.release()
-        if jfh is not None:
-            jfh.close()
+        # an error, or a clip that gave no frame, leaves the previous outputs as they were
+        keep = finished and frames > 0
+        if lines is not None:
+            written_jsonl = lines.close(keep)
         if writer is not None:
-            written = writer.close()
-    return VideoSummary(frames, faces, empty, tracker.detector_runs, fps, jsonl, written, interrupted)
+            written = writer.close(keep)
+    if frames == 0 and not interrupted:
+        raise FaceAlignError(f"{source}: no frame could be decoded (damaged file or unsupported codec); "
+                             "nothing written")
+    # containers may state the frame count a little off; a real shortfall is a decoding failure
+    short = ended and not str(source).isdigit() and total > 0 and frames + max(2, total // 50) < total
+    return VideoSummary(frames, faces, empty, tracker.detector_runs, fps, written_jsonl, written, interrupted,
+                        total if short else 0)
 
 
 def _write_record(fh, res: FaceResult, frame: int, fps: float) -> None:

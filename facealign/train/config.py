@@ -17,7 +17,12 @@ from facealign.utils.config import dataclass_from_dict
 
 @dataclass
 class DataConfig:
-    """Data sets as ``FORMAT:PATH`` (see ``facealign.data.load_dataset``)."""
+    """Data sets as ``FORMAT:PATH`` (see ``facealign.data.load_dataset``).
+
+    ``train_boxes``: crop each training face around the calibrated box of this detector
+    (``yunet``, ``dlib``, ``cascade``), as the inference pipeline frames faces, instead of the
+    model's box; faces it misses keep their landmark box. Validation keeps the model's box.
+    """
 
     train: str = ""
     val: str | None = None
@@ -25,6 +30,7 @@ class DataConfig:
     val_split: str | None = None
     images: str | None = None
     val_images: str | None = None
+    train_boxes: str | None = None
 
 
 @dataclass
@@ -181,8 +187,6 @@ _RANGES = [
     ("optim.momentum", 0.0, 1.0), ("optim.gamma", 1e-6, 1.0), ("optim.min_lr_ratio", 0.0, 1.0),
     ("optim.warmup_epochs", 0, 10_000), ("optim.keras_decay", 0.0, 1.0),
     ("workers", 0, 256), ("val_batch_size", 1, 100_000), ("log_every", 0, 10**9), ("seed", 0, 2**63 - 1),
-    ("model.input_size", 16, 2048), ("model.crop_scale", 0.5, 4.0), ("model.dropout", 0.0, 0.99),
-    ("model.heatmap.stride", 1, 64), ("model.heatmap.topk", 1, 10_000), ("model.heatmap.sigma", 0.01, 100.0),
 ]
 
 
@@ -197,7 +201,8 @@ def _check_ranges(cfg: TrainConfig, source: str) -> None:
         raise ConfigError(f"{source}: threads must be >= 1 (or null for the default), got {cfg.threads!r}")
     if cfg.max_steps_per_epoch is not None and not _in(cfg.max_steps_per_epoch, 1, 10**9):
         raise ConfigError(f"{source}: max_steps_per_epoch must be >= 1 (or null), got {cfg.max_steps_per_epoch!r}")
-    if any(not _in(v, 1e-6, 1e6) for v in cfg.model.std):
-        raise ConfigError(f"{source}: model.std must be positive numbers, got {list(cfg.model.std)}")
+    if cfg.data.train_boxes not in (None, "yunet", "dlib", "cascade"):
+        raise ConfigError(f"{source}: data.train_boxes must be yunet, dlib, cascade or null, got {cfg.data.train_boxes!r}")
+    cfg.model.check(source, prefix="model.")
     if Path(cfg.out_dir).exists() and not Path(cfg.out_dir).is_dir():
         raise ConfigError(f"{source}: out_dir {cfg.out_dir!r} is a file, not a folder")

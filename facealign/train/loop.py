@@ -35,6 +35,7 @@ from facealign.metrics import nme, summarize
 from facealign.models.landmark_model import LandmarkModel, save_model
 from facealign.predict.on_dataset import predict_dataset
 from facealign.train.config import OptimConfig, TrainConfig
+from facealign.train.detector_boxes import with_detector_boxes
 from facealign.train.fabric import make_fabric, step_generator
 from facealign.train.objective import build_objective
 from facealign.utils.io import atomic_write, atomic_write_text
@@ -180,7 +181,14 @@ def _set_up(cfg: TrainConfig, resume: bool) -> _Run:
         model = model.to(memory_format=torch.channels_last)
     model = model.to(fabric.device)
     objective = build_objective(cfg, model.codec, train_data)
-    ds = CropDataset(train_data, cfg.model, cfg.augment, cfg.seed)
+    box = None
+    if cfg.data.train_boxes:
+        train_data, missed = with_detector_boxes(train_data, cfg.data.train_boxes)
+        box = "dataset"
+        if rank == 0:
+            _log(f"training crops framed by {cfg.data.train_boxes}'s calibrated boxes; {missed} of "
+                 f"{len(train_data)} faces not found keep their landmark box")
+    ds = CropDataset(train_data, cfg.model, cfg.augment, cfg.seed, box=box)
     steps = _steps_per_epoch(cfg, len(ds), world)
     net = fabric.setup_module(torch.compile(model) if cfg.trainer.compile else model)
     opt, sched = _optimizer_and_schedule(fabric, model, cfg, steps, 1 if cfg.optim.reset_each_epoch else cfg.epochs)
@@ -189,7 +197,7 @@ def _set_up(cfg: TrainConfig, resume: bool) -> _Run:
 
 def _start_from(model: LandmarkModel, source: str) -> None:
     """Copy the weights of the facealign model ``source`` (name or file) into ``model``."""
-    from facealign.models import read_model_file
+    from facealign.models.landmark_model import load_weights, read_model_file
     from facealign.zoo import resolve
 
     path = resolve(source)
@@ -200,10 +208,10 @@ def _start_from(model: LandmarkModel, source: str) -> None:
         raise ConfigError(f"{path}: init_from model is {cfg.backbone}/{cfg.head} at {cfg.input_size} px with "
                           f"{cfg.get_scheme().num_points} points; the config asks for {mine.backbone}/{mine.head} at "
                           f"{mine.input_size} px with {mine.get_scheme().num_points}")
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    if missing or unexpected:
-        raise ConfigError(f"{path}: init_from weights do not fit the config's model "
-                          f"(missing {list(missing)[:3]}, unexpected {list(unexpected)[:3]})")
+    try:
+        load_weights(model, state, path)
+    except FaceAlignError as e:
+        raise ConfigError(f"init_from: {e}") from None
 
 
 def _load_data(cfg: TrainConfig) -> tuple[LandmarkSet, LandmarkSet | None]:

@@ -1,0 +1,64 @@
+"""Training crops framed by a face detector, as the inference pipeline frames them.
+
+A model trained on crops around the tight landmark box (P1) meets a different box at inference:
+the detector's, calibrated to look like a landmark box (``facealign.detect.calibration``). The
+two differ in ways that depend on the face (pose, hair, chin), not only by random jitter, so
+drawing random shifts around the landmark box does not teach the model the detector's habits
+(measured: docs/detection.md, "one model pass per face"). Cropping each training face around the
+detector's own calibrated box does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from facealign.data.sample import LandmarkSet
+from facealign.detect import create_detector
+from facealign.detect.calibration import calibration_for
+from facealign.errors import ConfigError
+
+
+def face_of(landmark_box: np.ndarray, boxes: np.ndarray) -> int | None:
+    """Index of the largest of (N, 4) ``boxes`` that holds the centre of ``landmark_box``, or None."""
+    c = (landmark_box[:2] + landmark_box[2:]) / 2
+    inside = (boxes[:, 0] <= c[0]) & (c[0] <= boxes[:, 2]) & (boxes[:, 1] <= c[1]) & (c[1] <= boxes[:, 3])
+    if not inside.any():
+        return None
+    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    return int(np.argmax(np.where(inside, area, -1.0)))
+
+
+def with_detector_boxes(data: LandmarkSet, detector: str, min_face: float = 20) -> tuple[LandmarkSet, int]:
+    """A copy of ``data`` whose every face carries the calibrated box of ``detector`` as its box.
+
+    Args:
+        data: The training faces (N).
+        detector: ``yunet``, ``dlib`` or ``cascade``: the detector the model will run behind.
+        min_face: Smallest face searched, in image pixels (the pipeline's default).
+
+    Returns:
+        (faces, missed): every sample with ``box`` set to the (4,) calibrated detector box that
+        holds its landmark-box centre; the faces the detector misses keep their landmark box as
+        ``box`` and are counted in ``missed``.
+    """
+    from facealign.detect.policy import SearchPolicy
+
+    if detector not in ("yunet", "dlib", "cascade"):
+        raise ConfigError(f"data.train_boxes must be yunet, dlib or cascade, got {detector!r}")
+    det = create_detector(detector, SearchPolicy(min_face=min_face))
+    calibration = calibration_for(detector)
+    samples, missed, by_image = [], 0, {}
+    for s in data.samples:
+        key = id(s.image) if isinstance(s.image, np.ndarray) else str(s.image)
+        if key not in by_image:  # faces of one image share one search
+            found = det.detect(s.load_image()).filter(0.75 * min_face)
+            by_image[key] = calibration.apply(found.image_boxes())
+        boxes = by_image[key]
+        lm_box = s.landmark_box()
+        i = face_of(lm_box, boxes) if len(boxes) else None
+        missed += i is None
+        box = lm_box if i is None else boxes[i]
+        samples.append(dataclasses.replace(s, box=np.asarray(box, np.float32)))
+    return LandmarkSet(data.name, data.scheme, samples, data.root), missed
