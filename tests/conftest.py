@@ -80,3 +80,11 @@ def tiny_config(tmp_path, out: str = "run", **over):
             cur = cur.setdefault(p, {})
         cur[parts[-1]] = v
     return cfg
+
+
+@pytest.fixture(scope="session")
+def fixture_wflw():
+    """The WFLW test faces of the fixtures, in the official layout (never trained on)."""
+    from facealign.data import load_dataset
+
+    return load_dataset(f"wflw:{OFFICIAL / 'wflw'}", split="test")

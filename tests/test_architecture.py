@@ -15,6 +15,7 @@ LAYERS = [
     {"utils"},
     {"schemes"},
     {"data"},
+    {"align"},
     {"codecs"},
     {"shape"},
     {"losses", "metrics"},

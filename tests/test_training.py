@@ -219,11 +219,17 @@ def test_init_from_starts_from_a_model_and_refuses_another_architecture(tmp_path
     tuned = train(cfg, verbose=False)
     a, b = dict(src.model.named_parameters()), dict(tuned.model.named_parameters())
     assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
+    # another crop side is a resolution fine-tune: the same weights fit
+    sharper = train(config_from_dict(tiny_config(tmp_path, "sharper", epochs=1, max_steps_per_epoch=1,
+                                                 init_from=str(src.out_dir / "final.safetensors"),
+                                                 **{"optim.lr": 1e-12, "model.input_size": 96})), verbose=False)
+    c = dict(sharper.model.named_parameters())
+    assert all(torch.allclose(a[k], c[k], atol=1e-6) for k in a)
     bad = write_cfg(tmp_path, tiny_config(tmp_path, "bad", init_from=str(src.out_dir / "final.safetensors"),
-                                          **{"model.input_size": 96}))
+                                          **{"model.head": "heatmap", "loss.name": "rr_ce"}))
     assert main(["train", str(bad), "--quiet"]) == 2
     err = capsys.readouterr().err
-    assert "init_from model is mobilenetv2_100/regression at 64 px" in err and len(err.strip().splitlines()) == 1
+    assert "init_from model is mobilenetv2_100/regression with 68 points" in err and len(err.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize("change,named", [

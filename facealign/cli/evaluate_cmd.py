@@ -6,8 +6,11 @@ import argparse
 import json
 from pathlib import Path
 
+import numpy as np
+
 from facealign.cli.common import add_data_args, at_least, console, load_data_from_args, say
 from facealign.metrics import NORMALIZERS
+from facealign.schemes.maps import SCHEME_MAPS, map_points
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -71,18 +74,25 @@ def run_model(spec: str, data, args: argparse.Namespace):
         from facealign.zoo import load_model
 
         model = load_model(spec)
-    if model.scheme.num_points != data.scheme.num_points:
+    mapped = model.scheme.name != data.scheme.name and (model.scheme.name, data.scheme.name) in SCHEME_MAPS
+    if model.scheme.num_points != data.scheme.num_points and not mapped:
         raise FaceAlignError(f"{spec}: model predicts {model.scheme.num_points} points ({model.scheme.name}), "
-                             f"but {args.data} has {data.scheme.num_points} ({data.scheme.name})")
+                             f"but {args.data} has {data.scheme.num_points} ({data.scheme.name}), and no map between "
+                             f"the two is declared (facealign.schemes.maps)")
     with progress_bar(f"evaluating {Path(spec).name}", len(data), quiet=args.json) as advance:
         step = lambda k: [advance() for _ in range(k)]  # noqa: E731
         if args.backend == "onnx":
             from facealign.predict.on_dataset import predict_dataset_numpy
 
-            return predict_dataset_numpy(model, data, box=args.box, batch_size=args.batch_size, progress=step)[0]
-        from facealign.predict import predict_dataset
+            pred = predict_dataset_numpy(model, data, box=args.box, batch_size=args.batch_size, progress=step)[0]
+        else:
+            from facealign.predict import predict_dataset
 
-        return predict_dataset(model, data, box=args.box, batch_size=args.batch_size, progress=step)[0]
+            pred = predict_dataset(model, data, box=args.box, batch_size=args.batch_size, progress=step)[0]
+    if mapped:  # e.g. a WFLW model scored on 68-point data through the declared 98 -> 68 map
+        say(f"{spec}: {model.scheme.name} points mapped to {data.scheme.name} by the declared scheme map", stderr=True)
+        return map_points(pred, model.scheme, data.scheme).astype(np.float32)
+    return pred
 
 
 def print_results(results, dataset: str) -> None:

@@ -20,7 +20,17 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from facealign.cli import data_cmd, evaluate_cmd, export_cmd, import_cmd, models_cmd, pca_cmd, predict_cmd, train_cmd
+    from facealign.cli import (
+        crop_cmd,
+        data_cmd,
+        evaluate_cmd,
+        export_cmd,
+        import_cmd,
+        models_cmd,
+        pca_cmd,
+        predict_cmd,
+        train_cmd,
+    )
 
     parser = _Parser(
         prog="facealign",
@@ -28,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"facealign {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (predict_cmd, evaluate_cmd, train_cmd, export_cmd, import_cmd, data_cmd, pca_cmd, models_cmd):
+    for module in (predict_cmd, crop_cmd, evaluate_cmd, train_cmd, export_cmd, import_cmd, data_cmd, pca_cmd, models_cmd):
         module.register(sub)
     return parser
 

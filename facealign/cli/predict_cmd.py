@@ -23,6 +23,7 @@ from facealign.cli.outputs import (
 )
 from facealign.data.images import IMAGE_EXTENSIONS
 from facealign.errors import DataError, FaceAlignError
+from facealign.schemes import get_scheme
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -43,6 +44,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", help="output folder (default: JSON Lines on standard output)")
     p.add_argument("--format", default="json", choices=["json", "csv", "pts"],
                    help="json: one file per image; csv: one landmarks.csv for all; pts: one .pts per face")
+    p.add_argument("--scheme-out", metavar="SCHEME",
+                   help="write the points in another scheme through its declared map (e.g. 300w from a wflw "
+                        "model, five for eye centres, nose tip and mouth corners)")
     p.add_argument("--overlay", action="store_true", help="also write a PNG (or MP4 for videos) with the landmarks drawn")
     p.add_argument("--recursive", action="store_true", help="descend into sub-folders")
     p.add_argument("--skip-existing", action="store_true",
@@ -110,6 +114,10 @@ def run(args: argparse.Namespace) -> int:
     aligner = FaceAligner(args.model, args.boxes or args.detector, refine=args.refine, flip=args.flip or None,
                           threads=args.threads, backend=args.backend, min_face=args.min_face, max_face=args.max_face,
                           rolled=args.rolled)
+    if args.scheme_out and get_scheme(args.scheme_out).name != aligner.scheme.name:
+        from facealign.schemes.maps import scheme_map
+
+        scheme_map(aligner.scheme, get_scheme(args.scheme_out))  # an undeclared map stops here, in one line
     stats = {"images": 0, "faces": 0, "no_face": 0, "skipped": skipped, "failed": 0, "failed_videos": 0,
              "start_up": time.perf_counter() - t_start}
     t0 = time.perf_counter()
@@ -165,6 +173,8 @@ def _predict_images(aligner, todo, out: Path | None, args, stats: dict, csv_rows
                     if done is None:
                         continue
                     res, image = done
+                    if args.scheme_out:
+                        res = res.to_scheme(args.scheme_out)
                     stats["images"] += 1
                     stats["faces"] += len(res)
                     stats["no_face"] += len(res) == 0
@@ -234,6 +244,7 @@ def _run_video(aligner, source: str, out: Path | None, args, stats: dict) -> boo
     with progress_bar(f"video {stem}", 0) as advance:
         summ = process_video(aligner, source, jsonl, mp4 if args.overlay else None,
                              smooth=args.smooth, detect_every=args.detect_every, max_frames=args.max_frames,
+                             scheme_out=args.scheme_out,
                              progress=lambda i, n: advance())
     say(f"video {source}: {summ.frames} frames at {summ.fps:.1f} fps, {summ.faces} faces, "
                                f"{summ.frames_without_face} frames without a face, detector ran {summ.detector_runs} "

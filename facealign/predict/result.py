@@ -34,6 +34,24 @@ class FaceResult:
     def __len__(self) -> int:
         return len(self.boxes)
 
+    def to_scheme(self, target: str | Scheme) -> "FaceResult":
+        """The same faces in another scheme through its declared map (``facealign.schemes.maps``):
+        each point the mean of the points it maps from, its score their mean score."""
+        import dataclasses
+
+        from facealign.schemes import get_scheme
+        from facealign.schemes.maps import map_points, scheme_map
+
+        dst = get_scheme(target)
+        if dst.name == self.scheme.name:
+            return self
+        groups = scheme_map(self.scheme, dst)
+        k = len(groups)
+        pts = map_points(self.landmarks, self.scheme, dst).astype(np.float32).reshape(-1, k, 2)
+        sc = np.stack([self.scores[:, list(g)].mean(axis=1) for g in groups], axis=1).astype(np.float32) \
+            if len(self) else np.zeros((0, k), np.float32)
+        return dataclasses.replace(self, landmarks=pts, scores=sc, scheme=dst)
+
     def to_json(self) -> dict:
         return {
             "image": self.source,

@@ -169,12 +169,13 @@ class _JsonlWriter:
 
 def process_video(aligner: FaceAligner, source: str | int, jsonl: Path | None, video_out: Path | None = None,
                   smooth: bool = False, detect_every: int = 10, max_frames: int | None = None,
-                  progress: Callable[[int, int], None] | None = None) -> VideoSummary:
+                  progress: Callable[[int, int], None] | None = None, scheme_out: str | None = None) -> VideoSummary:
     """Run the aligner over a video file or camera index.
 
     Each frame's faces come from the detector every ``detect_every`` frames (and whenever no
     face is tracked); in between, each face's crop box is the landmark box of its previous
-    frame. Outputs are written as frames go, so an interruption leaves complete files
+    frame. ``scheme_out``: write the points in that scheme (a declared map). Outputs are written
+    as frames go, so an interruption leaves complete files
     (JSON Lines with one line per finished frame; an MP4 closed properly).
     """
     for out in (jsonl, video_out):
@@ -197,6 +198,8 @@ def process_video(aligner: FaceAligner, source: str | int, jsonl: Path | None, v
                 break
             rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
             res = tracker.step(rgb, frames, smooth)
+            if scheme_out:
+                res = res.to_scheme(scheme_out)
             if lines is not None:
                 lines.write(res, frames, fps)
             if writer is not None:

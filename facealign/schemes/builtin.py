@@ -143,6 +143,19 @@ AFLW_19 = Scheme(
     ),
 )
 
-BUILTIN_SCHEMES: dict[str, Scheme] = {s.name: s for s in (IBUG_68, WFLW_98, COFW_29, LAPA_106, AFLW_19)}
+FIVE_5 = Scheme(
+    name="five",
+    num_points=5,
+    flip_perm=(1, 0, 2, 4, 3),
+    groups={"eyes": (0, 1), "nose": (2,), "mouth": (3, 4)},
+    outer_eye_corners=(0, 1),
+    pupils=((0,), (1,)),
+    description=(
+        "Five alignment points: eye centres, nose tip, mouth corners, image-left first for a frontal face "
+        "(the ArcFace / RetinaFace order). Normaliser: the eye-centre distance."
+    ),
+)
+
+BUILTIN_SCHEMES: dict[str, Scheme] = {s.name: s for s in (IBUG_68, WFLW_98, COFW_29, LAPA_106, AFLW_19, FIVE_5)}
 ALIASES = {"ibug68": "300w", "68": "300w", "300vw": "300w", "menpo": "300w", "98": "wflw", "29": "cofw",
-           "106": "lapa", "19": "aflw"}
+           "106": "lapa", "19": "aflw", "5": "five"}

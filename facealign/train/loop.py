@@ -203,11 +203,10 @@ def _start_from(model: LandmarkModel, source: str) -> None:
     path = resolve(source)
     cfg, state, _ = read_model_file(path)
     mine = model.config
-    if (cfg.backbone, cfg.head, cfg.input_size, cfg.get_scheme().num_points) != (
-            mine.backbone, mine.head, mine.input_size, mine.get_scheme().num_points):
-        raise ConfigError(f"{path}: init_from model is {cfg.backbone}/{cfg.head} at {cfg.input_size} px with "
-                          f"{cfg.get_scheme().num_points} points; the config asks for {mine.backbone}/{mine.head} at "
-                          f"{mine.input_size} px with {mine.get_scheme().num_points}")
+    # the crop side may differ (fine-tuning at another resolution): the weights do not depend on it
+    if (cfg.backbone, cfg.head, cfg.get_scheme().num_points) != (mine.backbone, mine.head, mine.get_scheme().num_points):
+        raise ConfigError(f"{path}: init_from model is {cfg.backbone}/{cfg.head} with {cfg.get_scheme().num_points} "
+                          f"points; the config asks for {mine.backbone}/{mine.head} with {mine.get_scheme().num_points}")
     try:
         load_weights(model, state, path)
     except FaceAlignError as e:

@@ -1,0 +1,103 @@
+"""``facealign crop``: aligned face crops (ArcFace template or FFHQ-style) of every face found."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from facealign.cli.common import at_least, progress_bar, say
+from facealign.cli.outputs import ImageOutputs, check_replaceable, drop_own_outputs, is_facealign_png, plan_outputs
+from facealign.errors import DataError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("crop", help="aligned face crops for recognition or data sets (one PNG per face)")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
+    p.add_argument("--out", required=True, help="output folder: <image>_face<i>.png per face and <image>_crops.json")
+    p.add_argument("--size", type=at_least(16), default=112, help="crop side in pixels (default 112, ArcFace's)")
+    p.add_argument("--template", choices=["arcface", "ffhq"], default="arcface",
+                   help="arcface: similarity to the ArcFace 5-point template; ffhq: the FFHQ data set's loose crop")
+    p.add_argument("--padding", type=at_least(0.0, float), default=0.0,
+                   help="arcface: extra margin per side, as a fraction of the crop (e.g. 0.25)")
+    p.add_argument("--model", default="default", help="landmark model (name, file or URL#sha256=...)")
+    p.add_argument("--detector", default="auto", help="face detector (see facealign predict --help)")
+    p.add_argument("--min-face", type=at_least(4, float), default=20.0, help="smallest face searched, in pixels")
+    p.add_argument("--recursive", action="store_true", help="descend into sub-folders")
+    p.add_argument("--skip-existing", action="store_true", help="skip images whose crops JSON already exists")
+    p.add_argument("--overwrite", action="store_true", help="replace files at output paths facealign did not write")
+    p.set_defaults(func=run)
+
+
+def _paths(p: ImageOutputs, out: Path) -> tuple[Path, Path]:
+    """(crops JSON, folder of the face PNGs) of one image."""
+    return out / p.stem.with_name(p.stem.name + "_crops.json"), out / p.stem.parent
+
+
+def _face_png(p: ImageOutputs, out: Path, i: int) -> Path:
+    return out / p.stem.with_name(f"{p.stem.name}_face{i}.png")
+
+
+def run(args: argparse.Namespace) -> int:
+    from facealign.align import align_faces
+    from facealign.cli.predict_cmd import collect
+    from facealign.data.images import read_image
+    from facealign.predict.aligner import FaceAligner
+    from facealign.predict.draw import write_png
+    from facealign.utils.io import atomic_write_text
+
+    if args.padding > 2:
+        raise DataError(Path(args.out), f"--padding must be at most 2, got {args.padding}")
+    images, _ = collect(args.paths, args.recursive)
+    out = Path(args.out)
+    images = drop_own_outputs(images, out)
+    plan = plan_outputs(images)
+    todo = [(im, p) for im, p in zip(images, plan) if not (args.skip_existing and _paths(p, out)[0].is_file())]
+    existing = []
+    for _, p in todo:
+        js = _paths(p, out)[0]
+        if js.exists():
+            existing.append((js, _is_crops_json(js)))
+        i = 0
+        while _face_png(p, out, i).exists():
+            existing.append((_face_png(p, out, i), is_facealign_png(_face_png(p, out, i))))
+            i += 1
+    check_replaceable(existing, args.overwrite)
+    aligner = FaceAligner(args.model, args.detector, min_face=args.min_face)
+    faces = failed = 0
+    with progress_bar("cropping", len(todo)) as advance:
+        for (path, rel), p in todo:
+            try:
+                image = read_image(path)
+            except DataError as e:
+                print(f"facealign: skipped: {e}", file=sys.stderr)
+                failed += 1
+                continue
+            res = aligner.predict(image)
+            al = align_faces(image, res.landmarks, res.scheme, args.size, args.template, args.padding)
+            for i, crop in enumerate(al.crops):
+                write_png(_face_png(p, out, i), crop)
+            i = len(al)
+            while _face_png(p, out, i).exists():  # a previous run found more faces
+                _face_png(p, out, i).unlink()
+                i += 1
+            record = {"image": str(rel), "size": args.size, "template": args.template, "padding": args.padding,
+                      "faces": [{"crop": _face_png(p, out, i).name, "box": [round(float(v), 2) for v in res.boxes[i]],
+                                 "matrix": [[round(float(v), 6) for v in row] for row in al.matrices[i]],
+                                 "five_points": [[round(float(v), 3) for v in pt] for pt in al.five[i]]}
+                                for i in range(len(al))]}
+            atomic_write_text(_paths(p, out)[0], json.dumps(record) + "\n")  # last: it marks the image done
+            faces += len(al)
+            advance()
+    say(f"{len(todo) - failed} images, {faces} faces cropped to {args.size} px ({args.template}) -> {out}"
+        + (f"; {len(images) - len(todo)} skipped (done)" if len(images) > len(todo) else ""))
+    return 0 if failed == 0 else 1
+
+
+def _is_crops_json(path: Path) -> bool:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    return isinstance(data, dict) and {"image", "size", "template", "faces"} <= set(data)
