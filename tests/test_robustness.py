@@ -152,8 +152,8 @@ def pickle_model(t, m):
     return t / "evil.safetensors"
 
 
-def wflw_model(t, m):
-    return save_model(create_model("mobilenetv2", scheme="wflw", input_size=64), t / "wflw.safetensors")
+def cofw_model(t, m):
+    return save_model(create_model("mobilenetv2", scheme="cofw", input_size=64), t / "cofw.safetensors")
 
 
 def crafted_model(edit_config=None, edit_state=None, name="crafted"):
@@ -300,7 +300,8 @@ CASES = {
                                  2, r"x\.safetensors: not a facealign model file"),
     "truncated model file": (model_case(truncated_model), 2, r"trunc\.safetensors: not a facealign model file"),
     "pickle with a code payload": (model_case(pickle_model), 2, r"evil\.safetensors: not a facealign model file"),
-    "model for another scheme than the data": (model_case(wflw_model), 2, "model predicts 98 points"),
+    "model for another scheme than the data": (model_case(cofw_model), 2,
+                                                r"model predicts 29 points \(cofw\).* no map between the two is declared"),
     "tampered checksum": (model_case(tampered), 2, "sha256 mismatch"),
     # crafted model files: every config value checked at load, naming the file
     **{f"model config {key}={value!r}": (model_case(crafted_model(_set(**{key: value}))), 2,

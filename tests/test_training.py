@@ -207,9 +207,9 @@ def test_cli_train_with_overrides_and_evaluate_model(tmp_path, capsys):
 def test_evaluate_model_scheme_mismatch(tmp_path, capsys):
     from facealign.models import create_model, save_model
 
-    p = save_model(create_model("mobilenetv2", scheme="wflw", input_size=64), tmp_path / "w.safetensors")
+    p = save_model(create_model("mobilenetv2", scheme="lapa", input_size=64), tmp_path / "w.safetensors")
     assert main(["evaluate", "--data", f"csv:{YTF / 'val' / 'landmarks.csv'}", "--model", str(p)]) == 2
-    assert "model predicts 98 points" in capsys.readouterr().err
+    assert "model predicts 106 points (lapa)" in capsys.readouterr().err
 
 
 def test_init_from_starts_from_a_model_and_refuses_another_architecture(tmp_path, capsys):

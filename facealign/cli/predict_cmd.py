@@ -248,7 +248,7 @@ def _run_video(aligner, source: str, out: Path | None, args, stats: dict) -> boo
                              progress=lambda i, n: advance())
     say(f"video {source}: {summ.frames} frames at {summ.fps:.1f} fps, {summ.faces} faces, "
                                f"{summ.frames_without_face} frames without a face, detector ran {summ.detector_runs} "
-                               f"times -> {summ.jsonl}" + (f", {summ.video}" if summ.video else ""), stderr=True)
+                               f"times -> {summ.jsonl}" + (f", {summ.video} ({summ.codec})" if summ.video else ""), stderr=True)
     if summ.frames_stated:
         say(f"facealign: {source}: only {summ.frames} of the {summ.frames_stated} frames its container states could be "
             "decoded (damaged or truncated file); outputs cover those", stderr=True)

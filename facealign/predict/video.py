@@ -8,7 +8,9 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -32,9 +34,10 @@ class VideoSummary:
     detector_runs: int
     fps: float
     jsonl: Path | None
-    video: Path | None
+    video: Path | None  # the annotated MP4; codec "h264" (PyAV installed) or "mp4v"
     interrupted: bool = False
     frames_stated: int = 0  # the container's frame count when fewer frames than it states could be decoded
+    codec: str = ""  # of the annotated MP4: "h264" (PyAV installed) or "mp4v"
 
 
 def _iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -59,46 +62,71 @@ def video_fps(cap: cv2.VideoCapture) -> float:
 
 
 class _Tracker:
-    """Faces followed from frame to frame: each face's landmarks of the previous frame and its
-    One-Euro filter."""
+    """Faces followed from frame to frame: each face's landmarks of the previous frame, its
+    One-Euro filter and its track id (stable while the face is followed; a new id when a face
+    appears)."""
 
     def __init__(self, aligner: FaceAligner, fps: float, detect_every: int):
         self.aligner, self.fps, self.detect_every = aligner, fps, max(1, detect_every)
         self.tracks: list[np.ndarray] = []
         self.filters: list[OneEuroFilter] = []
+        self.ids: list[int] = []
+        self.ids_before: list[int] = []  # the id of each entry of self.tracks
+        self.motion: list[np.ndarray] = []  # each track's last displacement (2,), pixels per frame
+        self.next_id = 0
         self.detector_runs = 0
 
-    def step(self, rgb: np.ndarray, index: int, smooth: bool) -> FaceResult:
-        """Landmarks of frame ``index``: detection every ``detect_every`` frames (and whenever no
-        face is tracked), otherwise each face re-cropped around its previous landmarks."""
+    def step(self, rgb: np.ndarray, index: int, smooth: bool, t: float | None = None) -> tuple[FaceResult, np.ndarray]:
+        """Landmarks of frame ``index`` (at ``t`` seconds) and the (N,) track id of each face:
+        detection every ``detect_every`` frames (and whenever no face is tracked), otherwise each
+        face re-cropped around its previous landmarks."""
         if not self.tracks or index % self.detect_every == 0:
             boxes, det_scores, (pts, scores) = self._detect(rgb)
         else:
-            frames, roll = self.aligner.reframe(np.stack(self.tracks))
+            # constant-velocity guess: where each face will be if it keeps moving as it did
+            ahead = np.stack(self.tracks) + np.stack(self.motion)[:, None, :]
+            frames, roll = self.aligner.reframe(ahead)
             boxes = np.stack(frames)
             pts, scores = self.aligner.align([rgb], [boxes], refine=0, rolls=[roll])[0]
             det_scores = np.ones(len(self.tracks), np.float32)
-        if smooth and len(pts):
-            pts = np.stack([f(p) for f, p in zip(self.filters, pts)])
         h, w = rgb.shape[:2]
         keep = [i for i, p in enumerate(pts) if _plausible(p, w, h)]  # drop collapsed or departed tracks
         self.filters = [self.filters[i] for i in keep]
+        self.ids = [self.ids[i] for i in keep]
+        before = {i: t for i, t in zip(self.ids_before, self.tracks)}
+        self.motion = [_motion(pts[i], before.get(tid)) for i, tid in zip(keep, self.ids)]
+        # the next frame's crops follow the raw landmarks: smoothed ones lag behind a moving face,
+        # and cropping around them would let the track fall further behind every frame
         self.tracks = list(pts[keep])
-        return FaceResult(boxes[keep].astype(np.float32), pts[keep], scores[keep],
-                          det_scores[keep].astype(np.float32), self.aligner.scheme, (h, w))
+        self.ids_before = list(self.ids)
+        pts = pts[keep]
+        if smooth and len(pts):
+            pts = np.stack([f(p, t) for f, p in zip(self.filters, pts)]).astype(np.float32)
+        res = FaceResult(boxes[keep].astype(np.float32), pts, scores[keep],
+                         det_scores[keep].astype(np.float32), self.aligner.scheme, (h, w))
+        return res, np.asarray(self.ids, np.int64)
 
     def _detect(self, rgb: np.ndarray):
         det = self.aligner.detect(rgb)
         self.detector_runs += 1
         boxes, roll = self.aligner.frame_faces(det)
         lms = self.aligner.align([rgb], [boxes], rolls=[roll])[0]
-        # keep each face's smoothing state when a detection continues a track
-        new_filters = []
+        # a detection that overlaps a followed face continues its track (best overlap first, each
+        # track once): same id, same smoothing state
+        new_filters, new_ids, taken = [], [], set()
         for lm in lms[0]:
             b = landmark_box(lm)
-            match = next((i for i, t in enumerate(self.tracks) if _iou(landmark_box(t), b) > 0.3), None)
-            new_filters.append(self.filters[match] if match is not None else OneEuroFilter(self.fps))
-        self.filters = new_filters
+            overlaps = [(_iou(landmark_box(t), b), i) for i, t in enumerate(self.tracks) if i not in taken]
+            best = max(overlaps, default=(0.0, None))
+            if best[1] is not None and best[0] > 0.3:
+                taken.add(best[1])
+                new_filters.append(self.filters[best[1]])
+                new_ids.append(self.ids[best[1]])
+            else:
+                new_filters.append(OneEuroFilter(self.fps))
+                new_ids.append(self.next_id)
+                self.next_id += 1
+        self.filters, self.ids = new_filters, new_ids
         return det.image_boxes(), det.scores, lms
 
 
@@ -118,27 +146,69 @@ def remove_stale_parts(path: Path) -> list[Path]:
     return removed
 
 
+def h264_available() -> bool:
+    """Whether PyAV (``pip install 'facealign[video]'``) can write H.264, which browsers play."""
+    try:
+        import av
+    except ImportError:
+        return False
+    return "libx264" in av.codecs_available or "h264" in av.codecs_available
+
+
 class _VideoWriter:
-    """The annotated MP4, written to a temporary name and renamed when complete."""
+    """The annotated MP4, written to a temporary name and renamed when complete: H.264 through
+    PyAV when installed (browsers play it), else OpenCV's MPEG-4 Part 2 (``mp4v``, which
+    desktop players play but browsers do not). Frames keep their timestamps (variable frame
+    rate survives) with H.264."""
 
     def __init__(self, path: Path, fps: float):
         self.path, self.fps = path, fps
         self.tmp = part_name(path)
-        self.writer: cv2.VideoWriter | None = None
+        self.codec = "h264" if h264_available() else "mp4v"
+        self.writer: Any = None
+        self.last_pts = -1
 
-    def write(self, rgb: np.ndarray, res: FaceResult) -> None:
+    def _open(self, w: int, h: int) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.codec == "h264":
+            import av
+
+            self.writer = av.open(str(self.tmp), "w", format="mp4")
+            self.stream = self.writer.add_stream("libx264" if "libx264" in av.codecs_available else "h264",
+                                                 rate=Fraction(self.fps).limit_denominator(1001))
+            self.stream.width, self.stream.height = w - w % 2, h - h % 2  # yuv420p needs even sides
+            self.stream.pix_fmt = "yuv420p"
+            self.stream.time_base = self.stream.codec_context.time_base = Fraction(1, 1000)
+            return
+        self.writer = cv2.VideoWriter(str(self.tmp), cv2.VideoWriter_fourcc(*"mp4v"), self.fps, (w, h))
+        if not self.writer.isOpened():
+            raise FaceAlignError(f"{self.path}: cannot write MP4 (no mp4v encoder in this OpenCV)")
+
+    def write(self, rgb: np.ndarray, res: FaceResult, t: float) -> None:
         if self.writer is None:
-            h, w = rgb.shape[:2]
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.writer = cv2.VideoWriter(str(self.tmp), cv2.VideoWriter_fourcc(*"mp4v"), self.fps, (w, h))
-            if not self.writer.isOpened():
-                raise FaceAlignError(f"{self.path}: cannot write MP4 (no mp4v encoder in this OpenCV)")
-        self.writer.write(cv2.cvtColor(draw_result(rgb, res, boxes=False), cv2.COLOR_RGB2BGR))
+            self._open(rgb.shape[1], rgb.shape[0])
+        drawn = draw_result(rgb, res, boxes=False)
+        if self.codec == "mp4v":
+            self.writer.write(cv2.cvtColor(drawn, cv2.COLOR_RGB2BGR))
+            return
+        import av
+
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(drawn[:self.stream.height, :self.stream.width]),
+                                           format="rgb24")
+        frame.pts = self.last_pts = max(int(round(t * 1000)), self.last_pts + 1)
+        frame.time_base = Fraction(1, 1000)
+        for packet in self.stream.encode(frame):
+            self.writer.mux(packet)
 
     def close(self, keep: bool = True) -> Path | None:
         if self.writer is None:
             return None
-        self.writer.release()
+        if self.codec == "h264":
+            for packet in self.stream.encode():
+                self.writer.mux(packet)
+            self.writer.close()
+        else:
+            self.writer.release()
         if not keep:
             self.tmp.unlink(missing_ok=True)
             return None
@@ -155,8 +225,8 @@ class _JsonlWriter:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.fh = open(self.tmp, "w", encoding="utf-8")
 
-    def write(self, res: FaceResult, frame: int, fps: float) -> None:
-        _write_record(self.fh, res, frame, fps)
+    def write(self, res: FaceResult, ids: np.ndarray, frame: int, t: float) -> None:
+        _write_record(self.fh, res, ids, frame, t)
 
     def close(self, keep: bool = True) -> Path | None:
         self.fh.close()
@@ -185,6 +255,7 @@ def process_video(aligner: FaceAligner, source: str | int, jsonl: Path | None, v
     fps = video_fps(cap)
     total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
     tracker = _Tracker(aligner, fps, detect_every)
+    clock = _Clock(fps, camera=str(source).isdigit())
     writer = _VideoWriter(video_out, fps) if video_out is not None else None
     lines = _JsonlWriter(jsonl) if jsonl is not None else None
     frames = faces = empty = 0
@@ -197,13 +268,14 @@ def process_video(aligner: FaceAligner, source: str | int, jsonl: Path | None, v
                 ended = True
                 break
             rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-            res = tracker.step(rgb, frames, smooth)
+            t = clock.now(cap, frames)
+            res, ids = tracker.step(rgb, frames, smooth, t)
             if scheme_out:
                 res = res.to_scheme(scheme_out)
             if lines is not None:
-                lines.write(res, frames, fps)
+                lines.write(res, ids, frames, t)
             if writer is not None:
-                writer.write(rgb, res)
+                writer.write(rgb, res, t)
             frames += 1
             faces += len(res)
             empty += len(res) == 0
@@ -226,14 +298,48 @@ def process_video(aligner: FaceAligner, source: str | int, jsonl: Path | None, v
     # containers may state the frame count a little off; a real shortfall is a decoding failure
     short = ended and not str(source).isdigit() and total > 0 and frames + max(2, total // 50) < total
     return VideoSummary(frames, faces, empty, tracker.detector_runs, fps, written_jsonl, written, interrupted,
-                        total if short else 0)
+                        total if short else 0, writer.codec if written else "")
 
 
-def _write_record(fh, res: FaceResult, frame: int, fps: float) -> None:
+class _Clock:
+    """Each frame's time in seconds: the container's timestamp (``CAP_PROP_POS_MSEC``), which
+    follows variable frame rates (phone videos); frame / fps for cameras and for containers whose
+    timestamps do not advance."""
+
+    def __init__(self, fps: float, camera: bool):
+        self.fps, self.camera = fps, camera
+        self.last: float | None = None
+
+    def now(self, cap: cv2.VideoCapture, index: int) -> float:
+        t = index / self.fps
+        if not self.camera:
+            stamp = cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+            if np.isfinite(stamp) and stamp >= 0 and (self.last is None or stamp > self.last):
+                t = stamp
+            elif self.last is not None:
+                t = self.last + 1.0 / self.fps
+        self.last = t
+        return t
+
+
+def _write_record(fh, res: FaceResult, ids: np.ndarray, frame: int, t: float) -> None:
     rec = res.to_json()
     rec.pop("image")
-    fh.write(json.dumps({"frame": frame, "time": round(frame / fps, 4), **rec}) + "\n")
+    for face, track in zip(rec["faces"], ids):
+        face["track_id"] = int(track)
+    fh.write(json.dumps({"frame": frame, "time": round(t, 4), **rec}) + "\n")
     fh.flush()
+
+
+def _motion(now: np.ndarray, before: np.ndarray | None) -> np.ndarray:
+    """(2,) displacement of a face since the previous frame, 0 when within jitter: a still face's
+    landmarks wander about 0.3 % of the eye distance per frame (docs/inference.md), and carrying
+    that wander forward into the next crop would add to it."""
+    if before is None:
+        return np.zeros(2)
+    d = now.mean(0) - before.mean(0)
+    b = landmark_box(now)
+    return d if np.hypot(*d) > 0.02 * max(b[2] - b[0], b[3] - b[1]) else np.zeros(2)
 
 
 def _plausible(pts: np.ndarray, w: int, h: int) -> bool:
