@@ -15,7 +15,7 @@ LAYERS = [
     {"utils"},
     {"schemes"},
     {"data"},
-    {"align"},
+    {"align", "pose"},
     {"codecs"},
     {"shape"},
     {"losses", "metrics"},

@@ -48,6 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="write the points in another scheme through its declared map (e.g. 300w from a wflw "
                         "model, five for eye centres, nose tip and mouth corners)")
     p.add_argument("--overlay", action="store_true", help="also write a PNG (or MP4 for videos) with the landmarks drawn")
+    p.add_argument("--pose-axes", action="store_true", help="draw each head's pose as three axes on the overlay")
     p.add_argument("--recursive", action="store_true", help="descend into sub-folders")
     p.add_argument("--skip-existing", action="store_true",
                    help="skip images whose outputs (JSON, and the overlay with --overlay) already exist")
@@ -216,7 +217,7 @@ def _write_image_outputs(args, out: Path | None, rel: Path, plan: ImageOutputs, 
         print(json.dumps(res.to_json()))
         return
     if args.overlay:
-        write_png(plan.overlay(out), draw_result(image, res))
+        write_png(plan.overlay(out), draw_result(image, res, axes=args.pose_axes))
     if args.format == "json":
         atomic_write_text(plan.json(out), json.dumps(res.to_json()) + "\n")
     elif args.format == "pts":
