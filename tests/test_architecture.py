@@ -23,7 +23,7 @@ LAYERS = [
     {"zoo"},
     {"export", "detect", "convert"},
     {"predict"},
-    {"evaluation"},
+    {"evaluation", "serve"},
     {"train"},
     {"cli"},
     {"__main__"},

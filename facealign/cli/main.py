@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
         models_cmd,
         pca_cmd,
         predict_cmd,
+        serve_cmd,
         train_cmd,
     )
 
@@ -38,7 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"facealign {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (predict_cmd, crop_cmd, evaluate_cmd, train_cmd, export_cmd, import_cmd, data_cmd, pca_cmd, models_cmd):
+    for module in (predict_cmd, crop_cmd, serve_cmd, evaluate_cmd, train_cmd, export_cmd, import_cmd, data_cmd, pca_cmd,
+                   models_cmd):
         module.register(sub)
     return parser
 

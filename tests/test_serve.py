@@ -1,0 +1,249 @@
+"""The HTTP service on a real uvicorn server on 127.0.0.1, its page in a real headless Chromium,
+and the micro-batcher."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+import numpy as np
+import pytest
+from conftest import ASTRONAUT, REPO
+
+pytest.importorskip("fastapi")
+pytest.importorskip("uvicorn")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    port = _free_port()
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    proc = subprocess.Popen([sys.executable, "-m", "facealign", "serve", "--port", str(port), "--max-upload-mb", "1",
+                             "--max-pixels", "4000000"], cwd=REPO, stdout=open(log, "w"), stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=1) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            if proc.poll() is not None:
+                pytest.fail(f"server exited: {log.read_text()}")
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail(f"server did not start: {log.read_text()}")
+    yield base
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def post(url: str, body: bytes, ctype: str | None) -> tuple[int, dict]:
+    req = urllib.request.Request(url, data=body, method="POST")
+    if ctype:
+        req.add_header("Content-Type", ctype)
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def multipart(files: list[tuple[str, str, bytes]]) -> tuple[bytes, str]:
+    boundary = uuid.uuid4().hex
+    parts = b""
+    for field, name, data in files:
+        parts += (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{name}\"\r\n"
+                  "Content-Type: image/jpeg\r\n\r\n").encode() + data + b"\r\n"
+    return parts + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+@pytest.fixture(scope="module")
+def expected():
+    """What `facealign predict` gives for the bundled photo (same default pipeline)."""
+    from facealign.predict import FaceAligner
+
+    return FaceAligner().predict(str(ASTRONAUT)).to_json()
+
+
+def _same_faces(got: dict, want: dict) -> None:
+    assert len(got["faces"]) == len(want["faces"]) >= 1
+    for g, w in zip(got["faces"], want["faces"]):
+        np.testing.assert_allclose(g["landmarks"], w["landmarks"], atol=2e-3)
+        np.testing.assert_allclose(g["box"], w["box"], atol=1e-2)
+        assert g["pose"]["yaw"] == pytest.approx(w["pose"]["yaw"], abs=0.05)
+
+
+def test_raw_and_multipart_uploads_give_what_predict_gives(server, expected):
+    data = ASTRONAUT.read_bytes()
+    code, raw = post(server + "/v1/landmarks", data, "image/jpeg")
+    assert code == 200
+    _same_faces(raw, expected)
+    body, ctype = multipart([("image", "astronaut.jpg", data)])
+    code, form = post(server + "/v1/landmarks", body, ctype)
+    assert code == 200 and form["image"] == "astronaut.jpg"
+    _same_faces(form, expected)
+
+
+def _png(width: int, height: int) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (width, height), (90, 90, 90)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+BAD = {
+    "wrong content type": (b"hello", "text/plain", 415, "content type 'text/plain' is not accepted"),
+    "no content type": (b"hello", None, 415, "is not accepted"),
+    "empty body": (b"", "image/png", 400, "empty request body"),
+    "not an image": (b"hello, world" * 10, "image/png", 400, "not a readable image"),
+    "truncated jpeg": (ASTRONAUT.read_bytes()[:300], "image/jpeg", 400, "not a readable image"),
+    "body over the size limit": (b"\xff" * (1024 * 1024 + 10), "image/jpeg", 413, "over the limit of 1048576 bytes"),
+    "image over the pixel limit": (_png(2500, 2000), "image/png", 413, "2500x2000 pixels, over the limit of 4000000"),
+    "two files in one form": (*multipart([("a", "a.jpg", b"x"), ("b", "b.jpg", b"y")]), 400,
+                              "exactly one file field, got 2"),
+    "malformed multipart": (b"--nope\r\ngarbage", "multipart/form-data; boundary=xyz", 400, "malformed multipart/form-data body"),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD))
+def test_bad_uploads_get_a_4xx_naming_the_cause(server, name):
+    body, ctype, status, message = BAD[name]
+    code, reply = post(server + "/v1/landmarks", body, ctype)
+    assert code == status and message in reply["error"]
+    with urllib.request.urlopen(server + "/healthz", timeout=5) as r:  # the service stays up
+        assert json.loads(r.read())["status"] == "ok"
+
+
+def test_concurrent_requests_all_answer_the_same(server, expected):
+    data = ASTRONAUT.read_bytes()
+    results: list = [None] * 8
+
+    def call(i):
+        results[i] = post(server + "/v1/landmarks", data, "image/jpeg")
+
+    threads = [threading.Thread(target=call, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for code, reply in results:
+        assert code == 200
+        _same_faces(reply, expected)
+
+
+def test_the_page_draws_the_landmarks_in_a_real_browser(server, expected, tmp_path):
+    """Debian's chromium and chromedriver (apt-get install chromium chromium-driver), headless."""
+    browser, driver_bin = shutil.which("chromium"), shutil.which("chromedriver")
+    if not browser or not driver_bin:
+        pytest.skip("Debian's chromium and chromium-driver are not installed")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = browser
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 f"--user-data-dir={tmp_path / 'profile'}"):
+        opts.add_argument(flag)
+    drv = webdriver.Chrome(service=Service(driver_bin), options=opts)
+    try:
+        drv.get(server + "/")
+        drv.find_element(By.ID, "file").send_keys(str(ASTRONAUT))
+        WebDriverWait(drv, 60).until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-state")
+                                     in ("done", "error"))
+        status = drv.find_element(By.ID, "status").text
+        assert drv.find_element(By.TAG_NAME, "body").get_attribute("data-state") == "done", status
+        shown = json.loads(drv.find_element(By.ID, "result").get_attribute("textContent"))
+        _same_faces(shown, expected)
+        assert shown["image"] == "astronaut.jpg" and "1 face(s), 68 points each" in status
+        size = drv.execute_script("const c = document.getElementById('canvas'); return [c.width, c.height];")
+        assert size == [shown["width"], shown["height"]]
+        # the drawing: the canvas holds the photo with points on it (not blank)
+        painted = drv.execute_script(
+            "const c = document.getElementById('canvas'); const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+            "let n = 0; for (let i = 0; i < d.length; i += 4) { if (d[i] === 0 && d[i + 1] === 224 && d[i + 2] === 255) n++; }"
+            "return n;")
+        assert painted > 68  # pixels in the points' colour
+        assert drv.find_element(By.ID, "download").get_attribute("href").startswith("blob:")
+    finally:
+        drv.quit()
+
+
+# ---- the micro-batcher, in process -------------------------------------------------------------
+class _CountingAligner:
+    """A real FaceAligner whose landmark stage counts its calls."""
+
+    def __init__(self):
+        from facealign.predict import FaceAligner
+
+        self.inner = FaceAligner()
+        self.scheme = self.inner.scheme
+        self.calls = []
+
+    def align(self, images, boxes, rolls=None):
+        self.calls.append(len(images))
+        return self.inner.align(images, boxes, rolls=rolls)
+
+
+@pytest.mark.parametrize("enabled,passes", [(True, 1), (False, 4)])
+def test_requests_that_arrive_together_share_one_landmark_pass(enabled, passes):
+    from facealign.data import read_image
+    from facealign.serve.batcher import MicroBatcher
+
+    al = _CountingAligner()
+    img = read_image(ASTRONAUT)
+    det = al.inner.detect(img)
+    boxes, rolls = al.inner.frame_faces(det)
+    alone = al.inner.align([img], [boxes], rolls=[rolls])[0]
+
+    async def run():
+        b = MicroBatcher(al, max_batch=64, max_wait_ms=20, enabled=enabled)
+        await b.start()
+        try:
+            return await asyncio.gather(*[b.landmarks(img, boxes, rolls) for _ in range(4)])
+        finally:
+            await b.stop()
+
+    out = asyncio.run(run())
+    assert al.calls == ([4] if enabled else [1, 1, 1, 1]) and len(al.calls) == passes
+    for lm, _ in out:
+        np.testing.assert_allclose(lm, alone[0], atol=1e-4)
+
+
+def test_serve_without_its_extra_says_how_to_install(monkeypatch, capsys):
+    import builtins
+
+    from facealign.cli.main import main
+
+    real = builtins.__import__
+
+    def no_uvicorn(name, *a, **k):
+        if name == "uvicorn":
+            raise ImportError("no uvicorn", name="uvicorn")
+        return real(name, *a, **k)
+
+    monkeypatch.setattr(builtins, "__import__", no_uvicorn)
+    assert main(["serve"]) == 2
+    assert "pip install 'facealign[serve]' (uvicorn is missing)" in capsys.readouterr().err
+    assert os.environ.get("FACEALIGN_NEVER_SET") is None
