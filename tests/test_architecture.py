@@ -23,7 +23,7 @@ LAYERS = [
     {"zoo"},
     {"export", "detect", "convert"},
     {"predict"},
-    {"evaluation", "serve"},
+    {"evaluation", "serve", "distributed"},
     {"train"},
     {"cli"},
     {"__main__"},

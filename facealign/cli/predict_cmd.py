@@ -63,6 +63,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--backend", default="auto", choices=["auto", "torch", "onnx"],
                    help="landmark-stage engine; auto: ONNX Runtime when installed (faster), else PyTorch")
     p.add_argument("--threads", type=at_least(1), help="threads of the landmark stage")
+    p.add_argument("--engine", choices=["local", "ray"], default="local",
+                   help="ray: images across a Ray cluster's actors, written as resumable shards under --out "
+                        "(pip install 'facealign[ray]'; docs/distributed.md)")
+    p.add_argument("--address", help="ray: the cluster to join (auto, ray://HOST:10001); default a local one")
+    p.add_argument("--actors", type=at_least(1), default=2, help="ray: aligner actors (one model load each)")
+    p.add_argument("--shard-size", type=at_least(1), default=1000, help="ray: images per output shard")
+    p.add_argument("--shard-format", choices=["jsonl", "parquet"], default="jsonl", help="ray: shard file format")
     p.set_defaults(func=run)
 
 
@@ -96,6 +103,8 @@ def collect(paths: list[str], recursive: bool) -> tuple[list[tuple[Path, Path]],
 def run(args: argparse.Namespace) -> int:
     from facealign.predict.aligner import FaceAligner
 
+    if args.engine == "ray":
+        return _run_on_ray(args)
     images, videos = collect(args.paths, args.recursive)
     out = Path(args.out) if args.out else None
     images = drop_own_outputs(images, out)
@@ -140,6 +149,42 @@ def run(args: argparse.Namespace) -> int:
         print("facealign: interrupted; outputs of finished images are complete", file=sys.stderr)
         return 130
     return 0 if stats["failed"] == 0 and stats["failed_videos"] == 0 else 1
+
+
+def _run_on_ray(args: argparse.Namespace) -> int:
+    """Folders, files and manifests (``.txt``: one image path per line) on Ray, into shards."""
+    if not args.out:
+        raise FaceAlignError("--engine ray writes shards: give --out DIR")
+    try:
+        from facealign.distributed import predict_on_ray
+    except ImportError as e:
+        raise FaceAlignError(f"--engine ray needs its extra: pip install 'facealign[ray]' ({e.name} is missing)") from None
+    paths: list[str] = []
+    rest = []
+    for raw in args.paths:
+        if raw.endswith(".txt") and Path(raw).is_file():
+            lines = [ln.strip() for ln in Path(raw).read_text(encoding="utf-8").splitlines() if ln.strip()]
+            missing = [ln for ln in lines if not Path(ln).is_file()]
+            if missing:
+                raise DataError(Path(raw), f"lists {len(missing)} paths that are not files, e.g. {missing[0]}")
+            paths += lines
+        else:
+            rest.append(raw)
+    if rest:
+        images, videos = collect(rest, args.recursive)
+        if videos:
+            raise FaceAlignError(f"{videos[0]}: --engine ray takes images only; run videos without it")
+        paths += [str(f) for f, _ in images]
+    if not paths:
+        raise FaceAlignError("no images to process")
+    t0 = time.perf_counter()
+    run = predict_on_ray(paths, args.out, model=args.model, detector=args.detector, shard_size=args.shard_size,
+                         actors=args.actors, batch_size=args.batch, threads_per_actor=args.threads or 1,
+                         fmt=args.shard_format, address=args.address)
+    say(f"ray: {run.images} images in {len(run.shards_written) + run.shards_skipped} shards; "
+        f"{len(run.shards_written)} written, {run.shards_skipped} skipped (done before), {run.failed} unreadable, "
+        f"{time.perf_counter() - t0:.1f} s -> {args.out}", stderr=True)
+    return 0 if run.failed == 0 else 1
 
 
 def _done(p: ImageOutputs, out: Path, overlay: bool) -> bool:
