@@ -49,6 +49,9 @@ def main() -> None:
     ap.add_argument("--faces", type=int, default=200)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--also", nargs="*", default=[], metavar="MODEL",
+                    help="more models timed with ONNX Runtime in the same run (e.g. the fast tier)")
+    ap.add_argument("--no-e2e", action="store_true", help="landmark stage only (skip the end-to-end tables)")
     args = ap.parse_args()
 
     import dlib
@@ -132,6 +135,27 @@ def main() -> None:
             "facealign ONNX Runtime int8": (timeit(ort_b1(int8_model), 200),
                                             timeit(lambda: int8_model.predict_crops(crops[:b]), 20) / b),
         }
+        extra_nme = {}
+        for other in args.also:
+            om = load_model(other).eval()
+            op = onnx_path.with_name(f"also{len(extra_nme)}.onnx")
+            export_onnx(om, op, source_sha256=sha256_file(resolve(other)))
+            runner = OnnxRunner(op, threads=args.threads)
+            oc = om.config
+            ocrops = np.stack([warp_crop(im, crop_matrix(x.landmark_box(), oc.input_size, oc.crop_scale), oc.input_size)
+                               for im, x in zip(images, samples)])
+
+            def other_b1(runner=runner, ocrops=ocrops):
+                i = [0]
+
+                def f():
+                    runner.predict_crops(ocrops[i[0] % n:i[0] % n + 1])
+                    i[0] += 1
+                return f
+
+            rows[f"{other} ONNX Runtime ({oc.backbone}, {oc.input_size} px, {gflops(om, oc.input_size):.3f} GFLOPs)"] = (
+                timeit(other_b1(), 200), timeit(lambda runner=runner, ocrops=ocrops: runner.predict_crops(ocrops[:b]), 20) / b)
+            extra_nme[other] = evaluate_landmarks(val, predict_dataset_numpy(runner, val)[0]).overall["nme"]
     dlib_ms = rows["dlib shape predictor (68)"][0] * 1000
     print(f"\nLandmark stage on {n} YTF-68 val faces, same crops ({s} px), {args.threads} threads, "
           f"load average at start {sys_load:.2f}, model {args.model} ({gf:.3f} GFLOPs/face)\n")
@@ -142,6 +166,10 @@ def main() -> None:
         gfs = f"{gf / tb:.1f}" if tb else "n/a"
         print(f"| {name} | {t1 * 1000:.2f} | {dlib_ms / (t1 * 1000):.2f}x | {fps} | {gfs} |")
 
+    if extra_nme:
+        print("\nYTF-68 val NME (landmark boxes): " + ", ".join(f"{k} {v:.2f} %" for k, v in extra_nme.items()))
+    if args.no_e2e:
+        return
     # end to end: file already decoded, detection + landmarks for the whole image
     det = dlib.get_frontal_face_detector()
     e2e_images = images[:100]

@@ -209,11 +209,7 @@ class _VideoWriter:
             self.writer.close()
         else:
             self.writer.release()
-        if not keep:
-            self.tmp.unlink(missing_ok=True)
-            return None
-        os.replace(self.tmp, self.path)
-        return self.path
+        return _settle(self.tmp, self.path, keep)
 
 
 class _JsonlWriter:
@@ -230,11 +226,16 @@ class _JsonlWriter:
 
     def close(self, keep: bool = True) -> Path | None:
         self.fh.close()
-        if not keep:
-            self.tmp.unlink(missing_ok=True)
-            return None
-        os.replace(self.tmp, self.path)
-        return self.path
+        return _settle(self.tmp, self.path, keep)
+
+
+def _settle(tmp: Path, path: Path, keep: bool) -> Path | None:
+    """Rename a finished temporary file into place (``keep``), or delete it; the final path or None."""
+    if not keep:
+        tmp.unlink(missing_ok=True)
+        return None
+    os.replace(tmp, path)
+    return path
 
 
 def process_video(aligner: FaceAligner, source: str | int, jsonl: Path | None, video_out: Path | None = None,
