@@ -16,7 +16,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("kind", choices=["h3r", "acr"],
                    help="whose checkpoint: h3r (baoshengyu/H3R model.pth) or acr (aliprf/ACR-Loss .h5, MobileNetV2)")
     p.add_argument("file", help="the downloaded checkpoint")
-    p.add_argument("--arch", choices=["mobilenetv2", "hrnet18", "hrnet32"], help="default: read from the file")
+    p.add_argument("--arch", choices=["mobilenetv2", "hrnet18", "hrnet32", "efficientnet_b0", "efficientnet_b3"],
+                   help="default: read from the file")
     p.add_argument("--dataset", choices=["wflw", "300w", "lapa", "cofw"], help="default: from the number of points")
     p.add_argument("--size", type=at_least(32), help="input size (default: the released file's, else 256)")
     p.add_argument("--box", choices=["landmarks", "dataset"],

@@ -1,10 +1,11 @@
-"""The ACR authors' released Keras ``.h5`` files (aliprf/ACR-Loss, MobileNetV2 heads) as facealign
-regression models, read with h5py: no TensorFlow, no code from the file.
+"""The ACR authors' released Keras ``.h5`` files (aliprf/ACR-Loss: MobileNetV2, EfficientNet-B0 and
+-B3 heads) as facealign regression models, read with h5py: no TensorFlow, no code from the file.
 
 Keras' MobileNetV2 differs from timm's default in two ways that change every output: TensorFlow's
 "same" padding and BatchNorm eps 1e-3; both are model options here (``backbone_options``). Their
-toolkit decodes x = S/2 - S * out (``regression_centre: half``). Layers are mapped by the names read
-from the file and every array is checked by shape; anything unmapped is an error.
+EfficientNets (qubvel/efficientnet) are timm's ``tf_efficientnet_b0`` / ``_b3``, which have both
+built in. Their toolkit decodes x = S/2 - S * out (``regression_centre: half``). Layers are mapped
+by the names read from the file and every array is checked by shape; anything unmapped is an error.
 """
 
 from __future__ import annotations
@@ -50,12 +51,38 @@ def _layer_key(layer: str) -> str:
     raise KeyError(layer)
 
 
+def _efficientnet_layer_key(layer: str) -> str:
+    """Keras (qubvel) EfficientNet layer name -> facealign module path (KeyError when it has none).
+
+    ``block<stage><letter>_<part>``: stage 1 is timm's depthwise-separable stage 0 (dw, se,
+    project); the later stages are inverted residuals (expand, dw, se, project).
+    """
+    fixed = {"stem_conv": "conv_stem", "stem_bn": "bn1", "top_conv": "conv_head", "top_bn": "bn2"}
+    if layer in fixed:
+        return f"backbone.net.{fixed[layer]}"
+    m = re.fullmatch(r"block(\d)([a-z])_(expand_conv|expand_bn|dwconv|bn|se_reduce|se_expand|project_conv|project_bn)",
+                     layer)
+    if not m:
+        raise KeyError(layer)
+    stage, index, part = int(m.group(1)) - 1, ord(m.group(2)) - ord("a"), m.group(3)
+    first = stage == 0
+    parts = {"expand_conv": "conv_pw", "expand_bn": "bn1", "dwconv": "conv_dw", "bn": "bn1" if first else "bn2",
+             "se_reduce": "se.conv_reduce", "se_expand": "se.conv_expand",
+             "project_conv": "conv_pw" if first else "conv_pwl", "project_bn": "bn2" if first else "bn3"}
+    if first and part.startswith("expand"):
+        raise KeyError(layer)
+    return f"backbone.net.blocks.{stage}.{index}.{parts[part]}"
+
+
 def acr_key(layer: str, weight: str, head_layer: str) -> tuple[str, tuple[int, ...] | None]:
-    """(facealign key, transpose to torch layout or None) of one Keras array."""
+    """(facealign key, transpose to torch layout or None) of one Keras array (MobileNetV2 or EfficientNet)."""
     name = weight.rsplit("/", 1)[-1].split(":")[0]
     if layer == head_layer:
         return f"head.fc.{'weight' if name == 'kernel' else 'bias'}", ((1, 0) if name == "kernel" else None)
-    base = _layer_key(layer)
+    efficientnet = layer.startswith(("stem_", "top_")) or re.match(r"block\d[a-z]_", layer) is not None
+    base = _efficientnet_layer_key(layer) if efficientnet else _layer_key(layer)
+    if name == "bias":  # squeeze-excite convolutions have biases
+        return f"{base}.bias", None
     if name in _BN:
         return f"{base}.{_BN[name]}", None
     if name == "kernel":
@@ -95,9 +122,25 @@ def read_keras_arrays(path: Path) -> list[tuple[str, str, np.ndarray]]:
     return out
 
 
+def _arch_of(layers: list[str], path: Path) -> str:
+    """``mobilenetv2``, ``efficientnet_b0`` or ``efficientnet_b3`` from the Keras layer names."""
+    if "Conv1" in layers and any(layer.startswith("block_") for layer in layers):
+        return "mobilenetv2"
+    if "stem_conv" in layers:
+        # B0 has 16 blocks (1a ... 7a), B3 26: the stage-2 letters tell them apart (b vs c)
+        blocks = {layer.split("_")[0] for layer in layers if re.match(r"block\d[a-z]_", layer)}
+        return {16: "efficientnet_b0", 26: "efficientnet_b3"}.get(len(blocks), f"efficientnet with {len(blocks)} blocks")
+    raise FaceAlignError(f"{path}: not a Keras MobileNetV2 or EfficientNet (no Conv1/block_* or stem_conv layers)")
+
+
+ARCHS = {"mobilenetv2": ("mobilenetv2_100", dict(KERAS_OPTIONS), 0.1),
+         "efficientnet_b0": ("tf_efficientnet_b0", {}, 0.5),
+         "efficientnet_b3": ("tf_efficientnet_b3", {}, 0.5)}
+
+
 def convert_acr(path: str | Path, arch: str | None = None, dataset: str | None = None) -> LandmarkModel:
-    """An ACR MobileNetV2 ``.h5`` as a facealign regression model (224 px, centre S/2, Keras padding
-    and BatchNorm eps).
+    """An ACR ``.h5`` (MobileNetV2, EfficientNet-B0 or -B3) as a facealign regression model (224 px,
+    centre S/2, TensorFlow padding and BatchNorm eps).
 
     Raises:
         FaceAlignError: not such a file, an unmapped layer, or a shape that does not fit (named).
@@ -105,10 +148,11 @@ def convert_acr(path: str | Path, arch: str | None = None, dataset: str | None =
     p = Path(path)
     arrays = read_keras_arrays(p)
     layers = [layer for layer, _, _ in arrays]
-    if arch not in (None, "mobilenetv2"):
-        raise FaceAlignError(f"ACR {arch} files are not supported yet (MobileNetV2 only)")
-    if "Conv1" not in layers or not any(layer.startswith("block_") for layer in layers):
-        raise FaceAlignError(f"{p}: not a Keras MobileNetV2 (no Conv1/block_* layers); EfficientNet files are not supported yet")
+    found = _arch_of(layers, p)
+    if found not in ARCHS:
+        raise FaceAlignError(f"{p}: a Keras {found}; ACR models are MobileNetV2, EfficientNet-B0 or -B3")
+    if arch is not None and arch != found:
+        raise FaceAlignError(f"{p}: the file holds {found}, not the {arch} asked for")
     head_layer = layers[-1]
     out_dim = arrays[-1][2].shape[-1] if arrays[-1][1].endswith("bias:0") else arrays[-1][2].shape[0]
     points = int(out_dim) // 2
@@ -117,8 +161,9 @@ def convert_acr(path: str | Path, arch: str | None = None, dataset: str | None =
         raise FaceAlignError(f"{p}: the head predicts {points} points; ACR models have 68 (300w) or 29 (cofw)"
                              + (f", and --dataset {dataset} needs {[k for k, v in SCHEMES_BY_POINTS.items() if v == dataset]}"
                                 if dataset else ""))
-    cfg = ModelConfig(scheme=scheme, backbone="mobilenetv2_100", head="regression", input_size=224, box="landmarks",
-                      dropout=0.1, backbone_options=dict(KERAS_OPTIONS), regression_centre="half")
+    backbone, options, dropout = ARCHS[found]
+    cfg = ModelConfig(scheme=scheme, backbone=backbone, head="regression", input_size=224, box="landmarks",
+                      dropout=dropout, backbone_options=options, regression_centre="half")
     model = LandmarkModel(cfg)
     mine = model.state_dict()
     state, problems = {}, []
@@ -135,7 +180,7 @@ def convert_acr(path: str | Path, arch: str | None = None, dataset: str | None =
         state[key] = t
     missing = [k for k in mine if k not in state and not k.endswith("num_batches_tracked")]
     if problems or missing:
-        raise FaceAlignError(f"{p}: does not fit facealign's MobileNetV2 ({len(problems)} arrays, e.g. {problems[:2]}; "
+        raise FaceAlignError(f"{p}: does not fit facealign's {found} ({len(problems)} arrays, e.g. {problems[:2]}; "
                              f"{len(missing)} weights missing, e.g. {missing[:2]})")
     model.load_state_dict(state, strict=False)
     from facealign.zoo import sha256_file
