@@ -70,6 +70,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--actors", type=at_least(1), default=2, help="ray: aligner actors (one model load each)")
     p.add_argument("--shard-size", type=at_least(1), default=1000, help="ray: images per output shard")
     p.add_argument("--shard-format", choices=["jsonl", "parquet"], default="jsonl", help="ray: shard file format")
+    p.add_argument("--gpus-per-actor", type=at_least(0.0, float), default=0.0,
+                   help="ray: GPUs per actor (e.g. 1 or 0.5); above 0 the landmark stage runs on CUDA")
     p.set_defaults(func=run)
 
 
@@ -180,7 +182,7 @@ def _run_on_ray(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     run = predict_on_ray(paths, args.out, model=args.model, detector=args.detector, shard_size=args.shard_size,
                          actors=args.actors, batch_size=args.batch, threads_per_actor=args.threads or 1,
-                         fmt=args.shard_format, address=args.address)
+                         fmt=args.shard_format, address=args.address, gpus_per_actor=args.gpus_per_actor)
     say(f"ray: {run.images} images in {len(run.shards_written) + run.shards_skipped} shards; "
         f"{len(run.shards_written)} written, {run.shards_skipped} skipped (done before), {run.failed} unreadable, "
         f"{time.perf_counter() - t0:.1f} s -> {args.out}", stderr=True)

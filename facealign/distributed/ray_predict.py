@@ -42,10 +42,12 @@ def shard_paths(paths: list[str], shard_size: int) -> list[list[str]]:
 class _AlignerActor:
     """One FaceAligner per Ray actor; a batch of images per call."""
 
-    def __init__(self, model: str, detector: str, threads: int | None):
+    def __init__(self, model: str, detector: str, threads: int | None, device: str = "cpu"):
         from facealign.predict import FaceAligner
 
-        self.aligner = FaceAligner(model, detector, threads=threads)
+        # on a GPU the landmark stage runs in PyTorch (ONNX Runtime here is the CPU build)
+        self.aligner = FaceAligner(model, detector, threads=threads, device=device,
+                                   backend="torch" if device != "cpu" else "auto")
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         from facealign.data.images import read_image
@@ -70,7 +72,8 @@ class _AlignerActor:
 
 def predict_on_ray(paths: Iterable[str | Path], out_dir: str | Path, model: str = "default", detector: str = "auto",
                    shard_size: int = 1000, actors: int = 2, batch_size: int = 16, threads_per_actor: int | None = 1,
-                   fmt: str = "jsonl", address: str | None = None, progress=None) -> RayRun:
+                   fmt: str = "jsonl", address: str | None = None, progress=None,
+                   gpus_per_actor: float = 0.0) -> RayRun:
     """Landmarks for every image of ``paths`` into shards under ``out_dir``.
 
     Args:
@@ -82,13 +85,16 @@ def predict_on_ray(paths: Iterable[str | Path], out_dir: str | Path, model: str 
             ``parquet`` (columns ``path``, ``record`` (that JSON), ``error``).
         address: Ray cluster to join (``auto``, ``ray://host:10001``); None starts or joins a local one.
         progress: Called with the number of images done after each shard.
+        gpus_per_actor: GPUs Ray reserves for each actor (e.g. 1, or 0.5 to share one between two);
+            above 0 the actors run the landmark stage on ``cuda`` with PyTorch. Not run here: this
+            workplace has no GPU.
     """
     import ray
 
     if fmt not in FORMATS:
         raise FaceAlignError(f"unknown shard format {fmt!r}; choose one of {list(FORMATS)}")
-    if shard_size < 1 or actors < 1 or batch_size < 1:
-        raise FaceAlignError("shard_size, actors and batch_size must be >= 1")
+    if shard_size < 1 or actors < 1 or batch_size < 1 or not 0 <= gpus_per_actor <= 8:
+        raise FaceAlignError("shard_size, actors and batch_size must be >= 1, gpus_per_actor in [0, 8]")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     all_paths = [str(p) for p in paths]
@@ -109,8 +115,10 @@ def predict_on_ray(paths: Iterable[str | Path], out_dir: str | Path, model: str 
     ctx.execution_options.preserve_order = True  # rows come back shard by shard, in order
     items = [{"path": p, "shard": i} for i in todo for p in shards[i]]
     ds = ray.data.from_items(items).map_batches(
-        _AlignerActor, fn_constructor_kwargs={"model": model, "detector": detector, "threads": threads_per_actor},
-        batch_size=batch_size, concurrency=actors, num_cpus=threads_per_actor or 1, batch_format="numpy")
+        _AlignerActor, fn_constructor_kwargs={"model": model, "detector": detector, "threads": threads_per_actor,
+                                              "device": "cuda" if gpus_per_actor > 0 else "cpu"},
+        batch_size=batch_size, concurrency=actors, num_cpus=threads_per_actor or 1, num_gpus=gpus_per_actor,
+        batch_format="numpy")
     current, rows = None, []
     for row in ds.iter_rows():
         if current is not None and row["shard"] != current:
