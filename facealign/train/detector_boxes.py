@@ -4,7 +4,7 @@ A model trained on crops around the tight landmark box (P1) meets a different bo
 the detector's, calibrated to look like a landmark box (``facealign.detect.calibration``). The
 two differ in ways that depend on the face (pose, hair, chin), not only by random jitter, so
 drawing random shifts around the landmark box does not teach the model the detector's habits
-(measured: docs/detection.md, "one model pass per face"). Cropping each training face around the
+(measured: docs/inference.md, the pipeline table). Cropping each training face around the
 detector's own calibrated box does.
 """
 
