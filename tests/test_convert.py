@@ -267,3 +267,30 @@ def test_unknown_backbone_option_in_a_model_file_is_refused():
         LandmarkModel(ModelConfig(backbone_options={"act_layer": "os.system"}))
     with pytest.raises(FaceAlignError, match="regression_centre must be one of"):
         LandmarkModel(ModelConfig(regression_centre="middle"))
+
+
+def test_import_with_a_name_then_predict_by_that_name(tmp_path, monkeypatch, capsys):
+    """--name pins the converted file in the user registry; --model NAME finds it; a bundled
+    model's name, a taken name and a changed file are refused by name."""
+    monkeypatch.setenv("FACEALIGN_CACHE", str(tmp_path / "cache"))
+    out = tmp_path / "h3r.safetensors"
+    args = ["import", "h3r", str(H3R / "mobilenetv2_seeded.pth"), "--out", str(out)]
+    assert main(args + ["--name", "default"]) == 2
+    assert "model name 'default' is a bundled model's" in capsys.readouterr().err and not out.exists()
+    assert main(args + ["--name", "my-h3r"]) == 0
+    assert "named it 'my-h3r'" in capsys.readouterr().out
+    assert main(["models"]) == 0
+    assert "my-h3r" in capsys.readouterr().out
+    from facealign.zoo import load_model, resolve
+
+    assert resolve("my-h3r") == out.resolve() and load_model("my-h3r").config.crop == "h3r"
+    other = tmp_path / "other.safetensors"
+    assert main(["import", "h3r", str(H3R / "mobilenetv2_seeded.pth"), "--out", str(other), "--name", "my-h3r"]) == 2
+    assert "already given to" in capsys.readouterr().err
+    out.write_bytes(out.read_bytes()[:-8] + b"\0" * 8)
+    with pytest.raises(FaceAlignError, match="changed since it was named 'my-h3r'"):
+        resolve("my-h3r")
+    (tmp_path / "cache" / "user_models.json").write_text('{"models": [{"name": "x"}]}')
+    with pytest.raises(FaceAlignError, match="user_models.json: not a valid user model registry"):
+        resolve("x")
+    assert resolve("default").name == "ytf68-mnv2-128.safetensors"  # the bundled models still load

@@ -23,6 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--box", choices=["landmarks", "dataset"],
                    help="box type evaluate crops with: landmarks (P1) or dataset (P2); default from the file")
     p.add_argument("--out", required=True, help="output .safetensors (never overwritten)")
+    p.add_argument("--name", help="also name the file on this machine, so that --model NAME finds it "
+                                  "(kept in $FACEALIGN_CACHE/user_models.json, pinned by sha256)")
     p.set_defaults(func=run)
 
 
@@ -31,6 +33,10 @@ def run(args: argparse.Namespace) -> int:
     from facealign.models import save_model
 
     out = Path(args.out)
+    if args.name:
+        from facealign.zoo import check_user_name
+
+        check_user_name(args.name, out)  # before the work, not after it
     if out.suffix != ".safetensors":
         raise FaceAlignError(f"{out}: the output must be a .safetensors file")
     if out.exists():
@@ -45,4 +51,10 @@ def run(args: argparse.Namespace) -> int:
     cfg = model.config
     say(f"wrote {out}: {args.kind.upper()} {cfg.backbone}, {cfg.get_scheme().num_points} points ({cfg.get_scheme().name}), "
         f"{cfg.input_size} px input; the weights keep the authors' terms ({model.info['licence']})")
+    if args.name:
+        from facealign.zoo import register_user_model, user_registry
+
+        register_user_model(args.name, out, f"{args.kind.upper()} {cfg.backbone} {cfg.get_scheme().name}, "
+                                             f"imported from {Path(args.file).name}")
+        say(f"named it {args.name!r} on this machine ({user_registry()}): --model {args.name}")
     return 0

@@ -21,6 +21,7 @@ def run(args: argparse.Namespace) -> int:
     for c in ("name", "where", "sha256", "description"):
         t.add_column(c)
     for e in list_models():
-        t.add_row(e.name, "bundled" if e.file else (e.url or ""), e.sha256[:12], e.description)
+        t.add_row(e.name, "bundled" if e.file else ("user: " + e.path) if e.path else (e.url or ""), e.sha256[:12],
+                  e.description)
     console().print(t)
     return 0

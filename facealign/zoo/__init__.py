@@ -11,6 +11,7 @@ import glob
 import hashlib
 import json
 import os
+import re
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,16 +42,87 @@ class ZooEntry:
     onnx_sha256: str | None = None
     description: str = ""
     metrics: dict[str, Any] = field(default_factory=dict)
+    path: str | None = None  # a user entry: a model file on this machine (``register_user_model``)
 
 
 def _registry() -> dict[str, ZooEntry]:
+    entries: dict[str, ZooEntry] = {}
+    if REGISTRY.is_file():
+        data = json.loads(REGISTRY.read_text(encoding="utf-8"))
+        entries = {e["name"]: ZooEntry(**e) for e in data["models"]}
+        for alias, target in data.get("aliases", {}).items():
+            entries[alias] = entries[target]
+    try:
+        user = _user_entries()
+    except FaceAlignError:  # a damaged user registry must not stop the bundled models; resolve() reports it
+        user = []
+    for e in user:
+        entries.setdefault(e.name, e)  # a bundled name always means the bundled model
+    return entries
+
+
+def user_registry() -> Path:
+    """``$FACEALIGN_CACHE/user_models.json``: names given to model files on this machine."""
+    return cache_dir() / "user_models.json"
+
+
+def _user_entries() -> list[ZooEntry]:
+    path = user_registry()
+    if not path.is_file():
+        return []
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        rows = data["models"]
+        out = []
+        for r in rows:
+            name, file, digest = r["name"], r["path"], r["sha256"]
+            if not (isinstance(name, str) and NAME_RE.fullmatch(name) and isinstance(file, str)
+                    and isinstance(digest, str) and len(digest) == 64):
+                raise ValueError(f"bad entry {r!r}")
+            out.append(ZooEntry(name=name, sha256=digest, path=file, description=str(r.get("description", ""))))
+        return out
+    except (ValueError, KeyError, TypeError) as e:
+        raise FaceAlignError(f"{path}: not a valid user model registry ({e}); fix or delete it") from None
+
+
+NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def check_user_name(name: str, path: str | Path) -> None:
+    """Raise FaceAlignError unless ``name`` may be given to the file at ``path`` (a valid name that
+    is no bundled model's and no other file's)."""
+    if not NAME_RE.fullmatch(name):
+        raise FaceAlignError(f"model name {name!r}: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
+    if name in {e.name for e in _registry().values() if e.path is None} | set(_aliases()):
+        raise FaceAlignError(f"model name {name!r} is a bundled model's; choose another")
+    taken = [e.path for e in _user_entries() if e.name == name and e.path != str(Path(path).resolve())]
+    if taken:
+        raise FaceAlignError(f"model name {name!r} is already given to {taken[0]}; choose another")
+
+
+def register_user_model(name: str, path: str | Path, description: str = "") -> ZooEntry:
+    """Give the model file ``path`` the name ``name`` on this machine (pinned by its sha256), so
+    that ``load_model(name)`` and ``--model name`` find it.
+
+    Raises:
+        FaceAlignError: see :func:`check_user_name`.
+    """
+    check_user_name(name, path)
+    p = Path(path).resolve()
+    entry = ZooEntry(name=name, sha256=sha256_file(p), path=str(p), description=description)
+    rows = [e for e in _user_entries() if e.name != name] + [entry]
+    from facealign.utils.io import atomic_write_text
+
+    user_registry().parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(user_registry(), json.dumps({"models": [
+        {"name": e.name, "path": e.path, "sha256": e.sha256, "description": e.description} for e in rows]}, indent=1) + "\n")
+    return entry
+
+
+def _aliases() -> dict[str, str]:
     if not REGISTRY.is_file():
         return {}
-    data = json.loads(REGISTRY.read_text(encoding="utf-8"))
-    entries = {e["name"]: ZooEntry(**e) for e in data["models"]}
-    for alias, target in data.get("aliases", {}).items():
-        entries[alias] = entries[target]
-    return entries
+    return json.loads(REGISTRY.read_text(encoding="utf-8")).get("aliases", {})
 
 
 def list_models() -> list[ZooEntry]:
@@ -151,6 +223,14 @@ def resolve(name_or_path: str | Path) -> Path:
             if sha256_file(p) != e.sha256:
                 raise FaceAlignError(f"{p}: sha256 does not match the registry entry of {s!r}; the file is damaged")
             return p
+        if e.path:
+            p = Path(e.path)
+            if not p.is_file():
+                raise FaceAlignError(f"user model {s!r}: its file {p} is gone ({user_registry()})")
+            if sha256_file(p) != e.sha256:
+                raise FaceAlignError(f"{p}: changed since it was named {s!r} (sha256 differs); name it again with "
+                                     "facealign import ... --name")
+            return p
         if e.url:
             return download(e.url, e.sha256)
         raise FaceAlignError(f"registry entry {s!r} has neither a file nor a url")
@@ -162,6 +242,7 @@ def resolve(name_or_path: str | Path) -> Path:
     p = Path(s)
     if p.is_file():
         return p
+    _user_entries()  # a damaged user registry is the likelier cause: say so
     names = sorted(reg)
     raise FaceAlignError(f"{s}: no such model file or name (known names: {names})")
 
