@@ -89,11 +89,11 @@ class ModelConfig:
 
         for key, lo, hi in _RANGES:
             value = getattr(self, key)
-            if not _number_in(value, lo, hi):
+            if not number_in(value, lo, hi):
                 raise bad(key, f"must be a number in [{lo:g}, {hi:g}]", value)
-        if len(self.mean) != 3 or not all(_number_in(v, -1e3, 1e3) for v in self.mean):
+        if len(self.mean) != 3 or not all(number_in(v, -1e3, 1e3) for v in self.mean):
             raise bad("mean", "must be 3 finite numbers", list(self.mean))
-        if len(self.std) != 3 or not all(_number_in(v, 1e-6, 1e6) for v in self.std):
+        if len(self.std) != 3 or not all(number_in(v, 1e-6, 1e6) for v in self.std):
             raise bad("std", "must be 3 positive numbers", list(self.std))
         for key, allowed in (("head", HEADS), ("box", BOXES), ("regression_centre", tuple(REGRESSION_CENTRES)),
                              ("crop", CROPS)):
@@ -101,12 +101,12 @@ class ModelConfig:
                 raise bad(key, f"must be one of {list(allowed)}", getattr(self, key))
         if self.head == "heatmap":
             hm = self.heatmap
-            if not _number_in(hm.stride, 1, 64) or self.input_size % hm.stride:
+            if not number_in(hm.stride, 1, 64) or self.input_size % hm.stride:
                 raise bad("heatmap.stride", f"must divide input_size {self.input_size}", hm.stride)
             cells = (self.input_size // hm.stride) ** 2
-            if not _number_in(hm.topk, 1, cells):
+            if not number_in(hm.topk, 1, cells):
                 raise bad("heatmap.topk", f"must be in [1, {cells}] (the cells of a heatmap)", hm.topk)
-            if not _number_in(hm.sigma, 0.01, 100.0):
+            if not number_in(hm.sigma, 0.01, 100.0):
                 raise bad("heatmap.sigma", "must be a number in [0.01, 100]", hm.sigma)
             try:
                 hm.check(self.input_size)
@@ -124,6 +124,6 @@ CROPS = ("facealign", "h3r")
 _RANGES = (("input_size", 16, 2048), ("crop_scale", 0.5, 4.0), ("dropout", 0.0, 0.99))
 
 
-def _number_in(value: Any, lo: float, hi: float) -> bool:
+def number_in(value: Any, lo: float, hi: float) -> bool:
     return (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
             and lo <= value <= hi)

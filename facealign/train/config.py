@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,7 @@ from typing import Any
 from facealign.constants import ACR_VARIANCES
 from facealign.data.augment import AugmentConfig
 from facealign.errors import ConfigError
-from facealign.models.config import ModelConfig
+from facealign.models.config import ModelConfig, number_in
 from facealign.utils.config import dataclass_from_dict
 
 
@@ -177,10 +176,6 @@ def config_from_dict(raw: dict[str, Any], source: str = "config") -> TrainConfig
     return cfg
 
 
-def _in(value: Any, lo: float, hi: float) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and lo <= value <= hi
-
-
 # (dotted key, lowest, highest): values outside fail at load with one line, not deep in training
 _RANGES = [
     ("optim.lr", 1e-12, 10.0), ("optim.weight_decay", 0.0, 1.0), ("optim.eps", 1e-12, 1.0),
@@ -195,11 +190,11 @@ def _check_ranges(cfg: TrainConfig, source: str) -> None:
         obj: Any = cfg
         for part in key.split("."):
             obj = getattr(obj, part)
-        if not _in(obj, lo, hi):
+        if not number_in(obj, lo, hi):
             raise ConfigError(f"{source}: {key} must be a number in [{lo:g}, {hi:g}], got {obj!r}")
-    if cfg.threads is not None and not _in(cfg.threads, 1, 1024):
+    if cfg.threads is not None and not number_in(cfg.threads, 1, 1024):
         raise ConfigError(f"{source}: threads must be >= 1 (or null for the default), got {cfg.threads!r}")
-    if cfg.max_steps_per_epoch is not None and not _in(cfg.max_steps_per_epoch, 1, 10**9):
+    if cfg.max_steps_per_epoch is not None and not number_in(cfg.max_steps_per_epoch, 1, 10**9):
         raise ConfigError(f"{source}: max_steps_per_epoch must be >= 1 (or null), got {cfg.max_steps_per_epoch!r}")
     if cfg.data.train_boxes not in (None, "yunet", "dlib", "cascade"):
         raise ConfigError(f"{source}: data.train_boxes must be yunet, dlib, cascade or null, got {cfg.data.train_boxes!r}")

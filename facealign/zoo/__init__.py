@@ -93,7 +93,7 @@ def check_user_name(name: str, path: str | Path) -> None:
     is no bundled model's and no other file's)."""
     if not NAME_RE.fullmatch(name):
         raise FaceAlignError(f"model name {name!r}: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
-    if name in {e.name for e in _registry().values() if e.path is None} | set(_aliases()):
+    if name in {key for key, e in _registry().items() if e.path is None}:  # names and aliases
         raise FaceAlignError(f"model name {name!r} is a bundled model's; choose another")
     taken = [e.path for e in _user_entries() if e.name == name and e.path != str(Path(path).resolve())]
     if taken:
@@ -117,12 +117,6 @@ def register_user_model(name: str, path: str | Path, description: str = "") -> Z
     atomic_write_text(user_registry(), json.dumps({"models": [
         {"name": e.name, "path": e.path, "sha256": e.sha256, "description": e.description} for e in rows]}, indent=1) + "\n")
     return entry
-
-
-def _aliases() -> dict[str, str]:
-    if not REGISTRY.is_file():
-        return {}
-    return json.loads(REGISTRY.read_text(encoding="utf-8")).get("aliases", {})
 
 
 def list_models() -> list[ZooEntry]:
