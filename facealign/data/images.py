@@ -39,14 +39,15 @@ def read_image(path: str | Path) -> np.ndarray:
     return decode_image(data, p)
 
 
-def decode_image(data: np.ndarray | bytes, name: str | Path = "<bytes>") -> np.ndarray:
-    """Decode encoded image bytes to (H, W, 3) RGB uint8; errors name ``name``."""
+def decode_image(data: np.ndarray | bytes, name: str | Path = "<bytes>", max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """Decode encoded image bytes to (H, W, 3) RGB uint8; errors name ``name``. Images over
+    ``max_pixels`` are refused from their header, before decoding."""
     buf = np.frombuffer(data, dtype=np.uint8) if isinstance(data, (bytes, bytearray)) else data
     if buf.size == 0:
         raise ImageError(name, "image file is empty")
     size = image_size(buf, name)
-    if size is not None and size[0] * size[1] > MAX_PIXELS:
-        raise ImageError(name, f"image is {size[0]}x{size[1]} pixels, over the limit of {MAX_PIXELS} pixels")
+    if size is not None and size[0] * size[1] > max_pixels:
+        raise ImageError(name, f"image is {size[0]}x{size[1]} pixels, over the limit of {max_pixels} pixels")
     try:
         img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
     except cv2.error as e:  # OpenCV's own limits (e.g. CV_IO_MAX_IMAGE_PIXELS) and decoder failures

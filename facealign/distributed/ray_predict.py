@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,17 +136,19 @@ def predict_on_ray(paths: Iterable[str | Path], out_dir: str | Path, model: str 
 
 
 def _write_shard(path: Path, rows: list[dict[str, Any]], fmt: str) -> Path:
-    tmp = path.with_name(f".{path.name}.part{os.getpid()}")
-    if fmt == "jsonl":
+    from facealign.utils.io import atomic_write
+
+    def jsonl(tmp: Path) -> None:
         with open(tmp, "w", encoding="utf-8") as fh:
             for r in rows:
                 fh.write((r["record"] if r["record"] else json.dumps({"image": r["path"], "error": r["error"]})) + "\n")
-    else:
+
+    def parquet(tmp: Path) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        table = pa.table({"path": [r["path"] for r in rows], "record": [r["record"] or None for r in rows],
-                          "error": [r["error"] or None for r in rows]})
-        pq.write_table(table, tmp)
-    os.replace(tmp, path)
+        pq.write_table(pa.table({"path": [r["path"] for r in rows], "record": [r["record"] or None for r in rows],
+                                 "error": [r["error"] or None for r in rows]}), tmp)
+
+    atomic_write(path, jsonl if fmt == "jsonl" else parquet)
     return path

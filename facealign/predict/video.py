@@ -70,8 +70,7 @@ class _Tracker:
         self.aligner, self.fps, self.detect_every = aligner, fps, max(1, detect_every)
         self.tracks: list[np.ndarray] = []
         self.filters: list[OneEuroFilter] = []
-        self.ids: list[int] = []
-        self.ids_before: list[int] = []  # the id of each entry of self.tracks
+        self.ids: list[int] = []  # the id of each entry of self.tracks
         self.motion: list[np.ndarray] = []  # each track's last displacement (2,), pixels per frame
         self.next_id = 0
         self.detector_runs = 0
@@ -80,6 +79,7 @@ class _Tracker:
         """Landmarks of frame ``index`` (at ``t`` seconds) and the (N,) track id of each face:
         detection every ``detect_every`` frames (and whenever no face is tracked), otherwise each
         face re-cropped around its previous landmarks."""
+        before = dict(zip(self.ids, self.tracks))  # each id's landmarks in the previous frame
         if not self.tracks or index % self.detect_every == 0:
             boxes, det_scores, (pts, scores) = self._detect(rgb)
         else:
@@ -93,12 +93,10 @@ class _Tracker:
         keep = [i for i, p in enumerate(pts) if _plausible(p, w, h)]  # drop collapsed or departed tracks
         self.filters = [self.filters[i] for i in keep]
         self.ids = [self.ids[i] for i in keep]
-        before = {i: t for i, t in zip(self.ids_before, self.tracks)}
         self.motion = [_motion(pts[i], before.get(tid)) for i, tid in zip(keep, self.ids)]
         # the next frame's crops follow the raw landmarks: smoothed ones lag behind a moving face,
         # and cropping around them would let the track fall further behind every frame
         self.tracks = list(pts[keep])
-        self.ids_before = list(self.ids)
         pts = pts[keep]
         if smooth and len(pts):
             pts = np.stack([f(p, t) for f, p in zip(self.filters, pts)]).astype(np.float32)

@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from facealign.data.images import decode_image, image_size
+from facealign.data.images import decode_image
 from facealign.errors import FaceAlignError
 from facealign.predict.result import FaceResult
 from facealign.serve.batcher import MicroBatcher
@@ -115,13 +115,8 @@ async def _form_file(request: Request, body: bytes) -> tuple[str | None, bytes]:
 
 
 def _decode(data: bytes, name: str | None, max_pixels: int) -> np.ndarray:
-    label = name or "upload"
     try:
-        buf = np.frombuffer(data, np.uint8)
-        size = image_size(buf, label)
-        if size is not None and size[0] * size[1] > max_pixels:
-            raise RequestError(413, f"{label}: image is {size[0]}x{size[1]} pixels, over the limit of {max_pixels}")
-        return decode_image(buf, label)
+        return decode_image(np.frombuffer(data, np.uint8), name or "upload", max_pixels)
     except FaceAlignError as e:
         raise RequestError(413 if "over the limit" in str(e) else 400, str(e)) from None
 
