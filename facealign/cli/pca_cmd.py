@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from facealign.cli.common import add_data_args, at_least, console, load_data_from_args, say
-from facealign.constants import ACR_VARIANCES, CROP_SCALE
+from facealign.constants import ACR_VARIANCES, AUTHORS_PCA_DRAWS, CROP_SCALE
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -17,22 +17,29 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--size", type=at_least(16), default=128, help="crop size the shapes are normalised in")
     p.add_argument("--scale", type=at_least(0.5, float), default=CROP_SCALE, help=f"crop box enlargement (default {CROP_SCALE})")
     p.add_argument("--box", default="landmarks", choices=["landmarks", "dataset"])
-    p.add_argument("--no-flips", action="store_true", help="do not add mirrored shapes")
+    p.add_argument("--no-flips", action="store_true", help="do not add mirrored shapes (nor mirror augmented copies)")
+    p.add_argument("--draws", type=at_least(0), default=AUTHORS_PCA_DRAWS,
+                   help=f"augmented copies per face (training's default geometric augmentation: rotation, "
+                        f"scale, shift, flips); default {AUTHORS_PCA_DRAWS}, as the ACR authors; 0: the faces as they are")
+    p.add_argument("--seed", type=at_least(0), default=0, help="seed of the augmented copies (default 0)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from rich.table import Table
 
+    from facealign.data.augment import AugmentConfig
     from facealign.models.config import ModelConfig
     from facealign.shape import fit_shape_pca, training_shapes
 
     data = load_data_from_args(args)
     spec = ModelConfig(input_size=args.size, crop_scale=args.scale, box=args.box)
-    shapes = training_shapes(data, spec, with_flips=not args.no_flips)
+    augment = AugmentConfig(flip=0.0) if args.no_flips else AugmentConfig()
+    shapes = training_shapes(data, spec, not args.no_flips, augment, args.draws, args.seed)
     pca = fit_shape_pca(shapes)
     pca.save(args.out, tuple(args.variance), {"data": args.data, "size": args.size, "scale": args.scale,
-                                               "box": args.box, "flips": not args.no_flips, "shapes": len(shapes)})
+                                               "box": args.box, "flips": not args.no_flips, "draws": args.draws,
+                                               "seed": args.seed, "shapes": len(shapes)})
     t = Table(title=f"shape PCA of {len(shapes)} shapes ({data.scheme.num_points} points)")
     t.add_column("variance kept %", justify="right")
     t.add_column("components", justify="right")

@@ -4,7 +4,8 @@
 Keras' MobileNetV2 differs from timm's default in two ways that change every output: TensorFlow's
 "same" padding and BatchNorm eps 1e-3; both are model options here (``backbone_options``). Their
 EfficientNets (qubvel/efficientnet) are timm's ``tf_efficientnet_b0`` / ``_b3``, which have both
-built in. Their toolkit decodes x = S/2 - S * out (``regression_centre: half``). Layers are mapped
+built in. Their toolkit decodes x = S/2 - S * out (``regression_centre: half``) in a crop of the
+landmark box +-10 px stretched to a square (``crop: acr``). Layers are mapped
 by the names read from the file and every array is checked by shape; anything unmapped is an error.
 """
 
@@ -163,7 +164,8 @@ def convert_acr(path: str | Path, arch: str | None = None, dataset: str | None =
                                 if dataset else ""))
     backbone, options, dropout = ARCHS[found]
     cfg = ModelConfig(scheme=scheme, backbone=backbone, head="regression", input_size=224, box="landmarks",
-                      dropout=dropout, backbone_options=options, regression_centre="half")
+                      dropout=dropout, backbone_options=options, regression_centre="half",
+                      crop="acr")
     model = LandmarkModel(cfg)
     mine = model.state_dict()
     state, problems = {}, []

@@ -134,7 +134,8 @@ def warp_crop(image: np.ndarray, m: np.ndarray, size: int) -> np.ndarray:
                           borderValue=0)
 
 
-CROP_CONVENTIONS = ("facealign", "h3r")
+CROP_CONVENTIONS = ("facealign", "h3r", "acr")
+ACR_MARGIN_PX = 10  # the ACR toolkit's fixed margin around the landmark box (300-W protocol)
 
 
 def h3r_crop(image: np.ndarray, box: np.ndarray, size: int, scale: float = 1.25) -> tuple[np.ndarray, np.ndarray]:
@@ -159,16 +160,56 @@ def h3r_crop(image: np.ndarray, box: np.ndarray, size: int, scale: float = 1.25)
     return np.asarray(crop), np.array([[k, 0.0, -k * rect[0]], [0.0, k, -k * rect[1]]])
 
 
+def acr_crop(image: np.ndarray, box: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ACR authors' test crop (their FLD-DD toolkit), for models imported from them: the box
+    in 1-based ``.pts`` pixels (rounded to 3 decimals) widened by 10 px on every side, truncated to
+    integers and clipped at the top-left image border, sliced (end exclusive, so clipped at the
+    bottom-right too) and stretched *anisotropically* to ``size x size`` with scikit-image's
+    anti-aliased bilinear resize (reproduced here with SciPy, the calls scikit-image makes).
+
+    Args:
+        image: (H, W, 3) uint8 RGB.
+        box: (4,) x1, y1, x2, y2 in facealign's 0-based pixels (the landmarks' tight box).
+        size: Output side S.
+
+    Returns:
+        ((size, size, 3) uint8 crop, (2, 3) image-to-crop matrix; x and y scales differ).
+    """
+    from scipy import ndimage
+
+    x1, y1, x2, y2 = (float(np.round(float(v) + 1.0, 3)) for v in box)
+    xmin, ymin = int(max(0.0, x1 - ACR_MARGIN_PX)), int(max(0.0, y1 - ACR_MARGIN_PX))
+    xmax, ymax = int(x2 + ACR_MARGIN_PX), int(y2 + ACR_MARGIN_PX)
+    cut = image[ymin:ymax, xmin:xmax]
+    h, w = cut.shape[:2]
+    if h < 2 or w < 2:
+        raise ValueError(f"face box {[x1 - 1, y1 - 1, x2 - 1, y2 - 1]} leaves no image to crop")
+    src = np.multiply(cut, 1.0 / 255.0, dtype=np.float64)  # as scikit-image converts uint8
+    factors = np.array([h / size, w / size, 1.0])
+    sigma = np.maximum(0.0, (factors - 1.0) / 2.0)  # scikit-image's anti-aliasing sigma
+    # scikit-image's mode "reflect" is SciPy's "mirror"; resize samples cell centres (grid_mode)
+    filtered = ndimage.gaussian_filter(src, sigma, mode="mirror")
+    out = ndimage.zoom(filtered, 1.0 / factors, order=1, mode="mirror", grid_mode=True)
+    out = np.clip(out, src.min(), src.max())
+    crop = np.round(out * 255.0).astype(np.uint8)
+    kx, ky = size / w, size / h
+    # their map back: x_pts = xmin + x_crop * w / S, with x_pts = x + 1 in facealign's pixels
+    return crop, np.array([[kx, 0.0, (1.0 - xmin) * kx], [0.0, ky, (1.0 - ymin) * ky]])
+
+
 def cut_face(image: np.ndarray, box: np.ndarray, spec: "CropSpec", rotation_deg: float = 0.0
              ) -> tuple[np.ndarray, np.ndarray]:
     """The model's crop of one face in the model's crop convention (``spec.crop``, default
-    facealign's affine warp; ``h3r`` has no rotation, so ``rotation_deg`` is ignored there).
+    facealign's affine warp; ``h3r`` and ``acr`` have no rotation, so ``rotation_deg`` is ignored
+    there).
 
     Returns:
         ((S, S, 3) uint8 crop, (2, 3) image-to-crop matrix).
     """
     if getattr(spec, "crop", "facealign") == "h3r":
         return h3r_crop(image, box, spec.input_size, spec.crop_scale)
+    if getattr(spec, "crop", "facealign") == "acr":
+        return acr_crop(image, box, spec.input_size)
     m = crop_matrix(box, spec.input_size, spec.crop_scale, rotation_deg=rotation_deg)
     return warp_crop(image, m, spec.input_size), m
 

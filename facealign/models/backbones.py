@@ -45,22 +45,38 @@ class FinalFeatures(nn.Module):
         return [self.net.forward_features(x)]
 
 
-# timm keyword arguments a model config may set (models converted from Keras need TensorFlow's
-# "same" padding and BatchNorm eps 1e-3 to compute what they computed there).
-BACKBONE_OPTIONS = {"pad_type": ("", "same"), "bn_eps": (1e-6, 0.1)}
+# Backbone settings a model config may set. Models converted from Keras need TensorFlow's "same"
+# padding (a timm keyword argument, final-feature networks only) and BatchNorm eps 1e-3; Keras
+# training also updates BatchNorm statistics far more slowly than PyTorch's default 0.1
+# (``bn_momentum`` is PyTorch's: the weight of the new batch, i.e. 1 - Keras' momentum, so 0.001 for
+# Keras MobileNetV2's 0.999 and 0.01 for EfficientNet's 0.99). The BatchNorm settings are applied to
+# every BatchNorm layer of any backbone after it is built.
+BACKBONE_OPTIONS = {"pad_type": ("", "same"), "bn_eps": (1e-6, 0.1), "bn_momentum": (1e-4, 1.0)}
+_BN_OPTIONS = {"bn_eps": "eps", "bn_momentum": "momentum"}
 
 
 def check_backbone_options(options: dict) -> dict:
     """``options`` if every key and value is allowed (:data:`BACKBONE_OPTIONS`), else ConfigError."""
+    from facealign.models.config import number_in
+
     for k, v in options.items():
         if k not in BACKBONE_OPTIONS:
             raise ConfigError(f"backbone option {k!r} is not supported; choose from {sorted(BACKBONE_OPTIONS)}")
         allowed = BACKBONE_OPTIONS[k]
         if k == "pad_type" and v not in allowed:
             raise ConfigError(f"backbone option pad_type must be one of {list(allowed)}, got {v!r}")
-        if k == "bn_eps" and not (isinstance(v, (int, float)) and allowed[0] <= v <= allowed[1]):
-            raise ConfigError(f"backbone option bn_eps must be a number in [{allowed[0]}, {allowed[1]}], got {v!r}")
+        if k in _BN_OPTIONS and not number_in(v, *allowed):
+            raise ConfigError(f"backbone option {k} must be a number in [{allowed[0]:g}, {allowed[1]:g}], got {v!r}")
     return options
+
+
+def set_batchnorm(net: nn.Module, options: dict) -> None:
+    """Set ``bn_eps`` / ``bn_momentum`` of :data:`BACKBONE_OPTIONS` on every BatchNorm layer of ``net``."""
+    for m in net.modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm):
+            for key, attr in _BN_OPTIONS.items():
+                if key in options:
+                    setattr(m, attr, float(options[key]))
 
 
 def create_backbone(name: str, features: str = "final", pretrained_file: str | Path | None = None,
@@ -76,11 +92,12 @@ def create_backbone(name: str, features: str = "final", pretrained_file: str | P
             cut after the last tap; its ``feature_info`` gives their channels and strides.
         pretrained_file: Optional local ``.safetensors``/``.pth`` state dict (e.g. ImageNet weights of
             the same timm model).
-        options: timm keyword arguments from :data:`BACKBONE_OPTIONS` (final features only).
+        options: settings from :data:`BACKBONE_OPTIONS` (``pad_type``: final features only).
     """
     import timm
 
     options = check_backbone_options(dict(options or {}))
+    timm_options = {k: v for k, v in options.items() if k not in _BN_OPTIONS}
 
     tname = timm_name(name)
     if not timm.is_model(tname):
@@ -88,15 +105,16 @@ def create_backbone(name: str, features: str = "final", pretrained_file: str | P
     try:
         if features == "final":
             net: nn.Module = FinalFeatures(timm.create_model(tname, pretrained=False, num_classes=0, global_pool="",
-                                                             **options))
+                                                             **timm_options))
         elif features == "taps":
-            if options:
-                raise ValueError("backbone options apply to regression (final-feature) backbones only")
+            if timm_options:
+                raise ValueError("pad_type applies to regression (final-feature) backbones only")
             net = _tapped(timm, tname)
         else:
             raise ValueError(f"features must be 'final' or 'taps', got {features!r}")
     except Exception as e:  # noqa: BLE001 - timm's errors vary by model
         raise ConfigError(f"backbone {name!r} cannot be built as a feature extractor: {e}") from None
+    set_batchnorm(net, options)
     if pretrained_file is not None:
         load_backbone_weights(net.net if isinstance(net, FinalFeatures) else net, pretrained_file)
     return net

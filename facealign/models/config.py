@@ -9,6 +9,7 @@ from typing import Any
 
 from facealign.codecs.config import REGRESSION_CENTRES, HeatmapConfig
 from facealign.constants import CROP_SCALE
+from facealign.data.crop import CROP_CONVENTIONS
 from facealign.schemes import Scheme, get_scheme
 
 HEADS = ("regression", "heatmap")
@@ -34,9 +35,10 @@ class ModelConfig:
             converted from other frameworks (Keras: ``{"pad_type": "same", "bn_eps": 0.001}``).
         regression_centre: Crop centre of the regression codec: ``pixel`` ((S - 1) / 2,
             facealign's pixel-centre convention) or ``half`` (S / 2, the ACR authors' toolkit).
-        crop: Crop convention: ``facealign`` (an affine warp of the box scaled by ``crop_scale``)
-            or ``h3r`` (the H3R authors' rounded Pillow crop, for their imported models;
-            :func:`facealign.data.crop.h3r_crop`).
+        crop: Crop convention: ``facealign`` (an affine warp of the box scaled by ``crop_scale``),
+            ``h3r`` (the H3R authors' rounded Pillow crop, for their imported models;
+            :func:`facealign.data.crop.h3r_crop`) or ``acr`` (the ACR toolkit's landmark box
+            +-10 px stretched to a square, ``crop_scale`` unused; :func:`facealign.data.crop.acr_crop`).
     """
 
     scheme: str | dict = "300w"
@@ -96,7 +98,7 @@ class ModelConfig:
         if len(self.std) != 3 or not all(number_in(v, 1e-6, 1e6) for v in self.std):
             raise bad("std", "must be 3 positive numbers", list(self.std))
         for key, allowed in (("head", HEADS), ("box", BOXES), ("regression_centre", tuple(REGRESSION_CENTRES)),
-                             ("crop", CROPS)):
+                             ("crop", CROP_CONVENTIONS)):
             if getattr(self, key) not in allowed:
                 raise bad(key, f"must be one of {list(allowed)}", getattr(self, key))
         if self.head == "heatmap":
@@ -119,7 +121,6 @@ class ModelConfig:
 
 
 BOXES = ("landmarks", "dataset")
-CROPS = ("facealign", "h3r")
 # (key, lowest, highest) of the numbers in a model config
 _RANGES = (("input_size", 16, 2048), ("crop_scale", 0.5, 4.0), ("dropout", 0.0, 0.99))
 

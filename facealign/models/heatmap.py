@@ -20,9 +20,9 @@ class FusedFeatures(nn.Module):
     forward: (B, 3, S, S) -> (B, sum(C_i), S / stride, S / stride).
     """
 
-    def __init__(self, name: str, stride: int, pretrained_file: str | Path | None = None):
+    def __init__(self, name: str, stride: int, pretrained_file: str | Path | None = None, options: dict | None = None):
         super().__init__()
-        self.net = create_backbone(name, "taps", pretrained_file)
+        self.net = create_backbone(name, "taps", pretrained_file, options)
         self.stride = stride
         self.out_channels = int(sum(self.net.feature_info.channels()))
 
@@ -55,7 +55,7 @@ class BinaryHeatmapHead(nn.Module):
 
 def build_heatmap_parts(config, num_points: int, pretrained_file=None):
     hm = config.heatmap
-    backbone = FusedFeatures(config.backbone, hm.stride, pretrained_file)
+    backbone = FusedFeatures(config.backbone, hm.stride, pretrained_file, config.backbone_options)
     head = BinaryHeatmapHead(backbone.out_channels, num_points)
     try:
         codec = HeatmapCodec(config.input_size, hm)

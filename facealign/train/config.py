@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from facealign.constants import ACR_VARIANCES
+from facealign.constants import ACR_VARIANCES, AUTHORS_PCA_DRAWS
 from facealign.data.augment import AugmentConfig
 from facealign.errors import ConfigError
 from facealign.models.config import ModelConfig, number_in
@@ -39,8 +39,11 @@ class LossConfig:
     Regression: ``acr`` (default), ``l2``, ``l1``, ``wing``. ACR options: ``acr_lambda`` (the
     released code never sets it; 1.0 proposed), ``acr_continuous`` (C = lambda ln2 - 1 instead of
     Phi ln2 - 1), the variance schedule (``variance_milestones`` in epochs, default the paper's
-    16/31/71 of 150 scaled to the run's length), and ``pca_file`` (default: fitted on the training
-    set at start).
+    16/31/71 of 150 scaled to the run's length), ``pca_file`` (default: fitted on the training
+    set at start) and ``pca_draws``: the fitted shape model sees each training face, its mirror
+    image when training flips, and ``pca_draws`` copies under random draws of the run's geometric
+    augmentation (default 9, as the authors' toolkit fits it on each face plus 9 augmented copies;
+    0: the faces as they are).
     """
 
     name: str = "acr"
@@ -49,6 +52,7 @@ class LossConfig:
     variance_milestones: list[int] | None = None
     variance_values: list[float] = field(default_factory=lambda: list(ACR_VARIANCES))
     pca_file: str | None = None
+    pca_draws: int = AUTHORS_PCA_DRAWS
     wing_w: float = 10.0
     wing_eps: float = 2.0
 
@@ -181,7 +185,8 @@ _RANGES = [
     ("optim.lr", 1e-12, 10.0), ("optim.weight_decay", 0.0, 1.0), ("optim.eps", 1e-12, 1.0),
     ("optim.momentum", 0.0, 1.0), ("optim.gamma", 1e-6, 1.0), ("optim.min_lr_ratio", 0.0, 1.0),
     ("optim.warmup_epochs", 0, 10_000), ("optim.keras_decay", 0.0, 1.0),
-    ("workers", 0, 256), ("val_batch_size", 1, 100_000), ("log_every", 0, 10**9), ("seed", 0, 2**63 - 1),
+    ("loss.pca_draws", 0, 100), ("workers", 0, 256), ("val_batch_size", 1, 100_000), ("log_every", 0, 10**9),
+    ("seed", 0, 2**63 - 1),
 ]
 
 
@@ -199,5 +204,8 @@ def _check_ranges(cfg: TrainConfig, source: str) -> None:
     if cfg.data.train_boxes not in (None, "yunet", "dlib", "cascade"):
         raise ConfigError(f"{source}: data.train_boxes must be yunet, dlib, cascade or null, got {cfg.data.train_boxes!r}")
     cfg.model.check(source, prefix="model.")
+    if cfg.model.crop != "facealign":
+        # training warps crops with augmentation folded in; the authors' crops exist to run their models
+        raise ConfigError(f"{source}: model.crop {cfg.model.crop!r} is for imported models; training uses crop: facealign")
     if Path(cfg.out_dir).exists() and not Path(cfg.out_dir).is_dir():
         raise ConfigError(f"{source}: out_dir {cfg.out_dir!r} is a file, not a folder")

@@ -31,9 +31,10 @@ HEATMAP_LOSSES = {"rr_ce": "rr", "rr_pixel_ce": "rr", "gaussian_ce": "gaussian",
 
 
 def fit_pca_for(cfg: TrainConfig, data: LandmarkSet) -> ShapePCA:
-    """The ACR shape model of the training set, with mirrored shapes when training flips faces."""
+    """The ACR shape model of the training set: its faces, their mirror images when training flips
+    faces, and ``loss.pca_draws`` augmented copies of each (the run's own geometric augmentation)."""
     flips = cfg.augment is not None and cfg.augment.flip > 0
-    return fit_shape_pca(training_shapes(data, cfg.model, flips))
+    return fit_shape_pca(training_shapes(data, cfg.model, flips, cfg.augment, cfg.loss.pca_draws, cfg.seed))
 
 
 class RegressionObjective:
