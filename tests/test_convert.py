@@ -351,3 +351,17 @@ def test_training_refuses_an_imported_models_crop_convention(tmp_path):
 
     with pytest.raises(ConfigError, match="model.crop 'acr' is for imported models"):
         config_from_dict(tiny_config(tmp_path, **{"model.crop": "acr"}))
+
+
+def test_acr_released_files_are_recognised_by_git_blob_sha1(tmp_path, monkeypatch):
+    from facealign.convert import acr
+
+    empty = tmp_path / "empty"
+    empty.write_bytes(b"")
+    assert acr.git_blob_sha1(empty) == "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"  # git's well-known empty blob
+    src = ACR / "mnv2_cofw_seeded.h5"
+    assert convert_acr(src).info["released_as"] == "not a released file"
+    monkeypatch.setitem(acr.RELEASED, acr.git_blob_sha1(src), "cofw/mnv2/cofw_mnv2_base.h5")
+    info = convert_acr(src).info
+    assert info["released_as"] == "aliprf/ACR-Loss pre_trained_models/cofw/mnv2/cofw_mnv2_base.h5"
+    assert info["licence"].startswith("CC BY-NC-ND 4.0")
