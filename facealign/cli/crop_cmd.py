@@ -8,8 +8,17 @@ import sys
 from pathlib import Path
 
 from facealign.cli.common import at_least, progress_bar, say
-from facealign.cli.outputs import ImageOutputs, check_replaceable, drop_own_outputs, is_facealign_png, plan_outputs
+from facealign.cli.outputs import (
+    ImageOutputs,
+    check_replaceable,
+    drop_own_outputs,
+    is_facealign_json,
+    is_facealign_png,
+    plan_outputs,
+)
 from facealign.errors import DataError
+
+CROPS_KEYS = {"image", "size", "template", "faces"}  # the layout of a crops JSON
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -58,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     for _, p in todo:
         js = _paths(p, out)[0]
         if js.exists():
-            existing.append((js, _is_crops_json(js)))
+            existing.append((js, is_facealign_json(js, CROPS_KEYS)))
         i = 0
         while _face_png(p, out, i).exists():
             existing.append((_face_png(p, out, i), is_facealign_png(_face_png(p, out, i))))
@@ -93,11 +102,3 @@ def run(args: argparse.Namespace) -> int:
     say(f"{len(todo) - failed} images, {faces} faces cropped to {args.size} px ({args.template}) -> {out}"
         + (f"; {len(images) - len(todo)} skipped (done)" if len(images) > len(todo) else ""))
     return 0 if failed == 0 else 1
-
-
-def _is_crops_json(path: Path) -> bool:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
-        return False
-    return isinstance(data, dict) and {"image", "size", "template", "faces"} <= set(data)

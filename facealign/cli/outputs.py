@@ -74,12 +74,13 @@ def drop_own_outputs(images: list[tuple[Path, Path]], out: Path | None) -> list[
     return [im for im in images if os.path.realpath(im[0]) not in own]
 
 
-def is_facealign_json(path: Path) -> bool:
+def is_facealign_json(path: Path, keys: set[str] = RESULT_KEYS) -> bool:
+    """Whether ``path`` holds a JSON object with ``keys`` (a result file by default)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError):
         return False
-    return isinstance(data, dict) and RESULT_KEYS <= set(data)
+    return isinstance(data, dict) and keys <= set(data)
 
 
 def is_facealign_png(path: Path) -> bool:

@@ -3,7 +3,6 @@ between, optional One-Euro smoothing; JSON Lines and an annotated MP4."""
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 from collections.abc import Callable
@@ -21,7 +20,7 @@ from facealign.predict.aligner import FaceAligner
 from facealign.predict.draw import draw_result
 from facealign.predict.result import FaceResult
 from facealign.predict.smoothing import OneEuroFilter
-from facealign.utils.io import pid_alive
+from facealign.utils.io import remove_dead_parts
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
 
@@ -135,13 +134,7 @@ def part_name(path: Path) -> Path:
 
 def remove_stale_parts(path: Path) -> list[Path]:
     """Delete the temporary files of ``path`` left by runs that were killed (their PID is gone)."""
-    removed = []
-    for tmp in path.parent.glob(f".{glob.escape(path.stem)}.part*{glob.escape(path.suffix)}"):
-        pid = tmp.name[len(path.stem) + 6:len(tmp.name) - len(path.suffix)]
-        if pid.isdigit() and not pid_alive(int(pid)):
-            tmp.unlink(missing_ok=True)
-            removed.append(tmp)
-    return removed
+    return remove_dead_parts(path.parent, f".{path.stem}.part", path.suffix)
 
 
 def h264_available() -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import os
 import tempfile
 from collections.abc import Callable
@@ -55,3 +56,15 @@ def pid_alive(pid: int) -> bool:
     except OSError:  # exists, owned by someone else
         return True
     return True
+
+
+def remove_dead_parts(folder: Path, prefix: str, suffix: str = "") -> list[Path]:
+    """Delete the files ``folder/<prefix><PID><suffix>`` whose writer (process PID) is gone: the
+    temporary files of runs that were killed. Files of live processes are kept."""
+    removed = []
+    for tmp in Path(folder).glob(f"{glob.escape(prefix)}*{glob.escape(suffix)}"):
+        pid = tmp.name[len(prefix):len(tmp.name) - len(suffix)]
+        if pid.isdigit() and not pid_alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed

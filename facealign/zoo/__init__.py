@@ -7,7 +7,6 @@ name, a path, or an http(s) URL (optionally ``URL#sha256=HEX``). Downloads land 
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import json
 import os
@@ -196,12 +195,9 @@ def download(url: str, sha256: str, dest_dir: str | Path | None = None, progress
 
 
 def _remove_stale_parts(dest: Path) -> None:
-    from facealign.utils.io import pid_alive
+    from facealign.utils.io import remove_dead_parts
 
-    for tmp in dest.parent.glob(glob.escape(dest.name) + ".part*"):
-        pid = tmp.name[len(dest.name) + 5:]
-        if pid.isdigit() and not pid_alive(int(pid)):
-            tmp.unlink(missing_ok=True)
+    remove_dead_parts(dest.parent, f"{dest.name}.part")
 
 
 def resolve(name_or_path: str | Path) -> Path:
