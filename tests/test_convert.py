@@ -386,3 +386,27 @@ def test_imported_models_export_to_onnx_and_run_there_with_their_crop(tmp_path, 
     # H3R's top-9 decoding may swap near-tied cells between runtimes; compare the points that agree well
     err = np.abs(onnx_res.landmarks[0] - torch_res.landmarks[0]).max(-1)
     assert np.median(err) <= 1e-2 and (err <= 1e-2).mean() >= 0.9, err.max()
+
+
+@pytest.mark.parametrize("kind,src,data", [("h3r", H3R / "mobilenetv2_seeded.pth", "wflw"),
+                                           ("acr", ACR / "mnv2_cofw_seeded.h5", "cofw")])
+def test_imported_models_evaluate_on_the_official_layouts(tmp_path, kind, src, data, capsys):
+    """`evaluate --data wflw:` / `cofw:` runs an imported model through its own crop convention
+    (seeded weights: this checks the plumbing, not accuracy)."""
+    from conftest import OFFICIAL
+
+    from facealign.data import load_dataset
+    from facealign.predict import predict_dataset
+    from facealign.zoo import load_model
+
+    model_file = tmp_path / "m.safetensors"
+    assert main(["import", kind, str(src), "--out", str(model_file)]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", "--model", str(model_file), "--data", f"{data}:{OFFICIAL / data}", "--split", "test", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    faces = load_dataset(f"{data}:{OFFICIAL / data}", split="test")
+    assert report["n"] == len(faces) > 0 and np.isfinite(report["nme"])
+    pred, _ = predict_dataset(load_model(model_file), faces)  # the same crops as cut_face in the model's convention
+    from facealign.evaluation import evaluate_landmarks
+
+    assert evaluate_landmarks(faces, pred).overall["nme"] == pytest.approx(report["nme"], rel=1e-6)
