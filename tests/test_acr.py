@@ -1,3 +1,4 @@
+import json
 import math
 from pathlib import Path
 
@@ -103,6 +104,11 @@ def test_pca_cli_and_file(tmp_path, capsys):
     pca = load_shape_pca(out)
     with np.load(out) as z:
         assert list(z["variances"]) == [80, 95] and list(z["kept"]) == [pca.n_components(80), pca.n_components(95)]
+        info = json.loads(str(z["info"]))
+    assert info["draws"] == 9 and info["shapes"] == 763 * (2 + 9)  # each face, its mirror, 9 augmented copies
+    plain = tmp_path / "plain.npz"
+    assert main(["pca", "--data", f"csv:{YTF / 'val' / 'landmarks.csv'}", "--draws", "0", "--no-flips", "--out", str(plain)]) == 0
+    assert "of 763 shapes" in capsys.readouterr().out
 
 
 def test_variance_schedule():
