@@ -11,7 +11,7 @@ every run found in --out (so runs made by separate invocations, e.g. with other 
 under another --tag, share one table): NME (inter-ocular), FR@0.10, AUC@0.10, and training
 images/s (median over epochs, this machine).
 
-``--set loss.pca_draws=0 --tag -pca0`` trains ACR with the shape model fitted on the faces
+``--set loss.pca_draws=0 --tag=-pca0`` trains ACR with the shape model fitted on the faces
 as they are instead of the default augmented copies (issue 17).
 """
 

@@ -1,6 +1,5 @@
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -199,7 +198,7 @@ def test_shape_model_fitted_on_augmented_copies_spans_rotated_faces(ytf_train, y
     np.testing.assert_array_equal(drawn, training_shapes(train, spec, False, geometry, draws=4, seed=0))
 
 
-def test_training_fits_the_shape_model_on_the_runs_augmentation(ytf_train):
+def test_training_fits_the_shape_model_on_the_runs_augmentation(ytf_train, tmp_path):
     from conftest import tiny_config
 
     from facealign.train.config import config_from_dict
@@ -207,7 +206,7 @@ def test_training_fits_the_shape_model_on_the_runs_augmentation(ytf_train):
 
     data = LandmarkSet(ytf_train.name, ytf_train.scheme, ytf_train.samples[:40])
     for draws in (0, 3):
-        cfg = config_from_dict(tiny_config(Path("."), **{"loss.pca_draws": draws, "augment.flip": 0.0}))
+        cfg = config_from_dict(tiny_config(tmp_path, **{"loss.pca_draws": draws, "augment.flip": 0.0}))
         want = fit_shape_pca(training_shapes(data, cfg.model, False, cfg.augment, draws, cfg.seed))
         np.testing.assert_allclose(fit_pca_for(cfg, data).eigenvalues, want.eigenvalues)
-    assert config_from_dict(tiny_config(Path("."))).loss.pca_draws == 9  # as the authors' 10 shapes per face
+    assert config_from_dict(tiny_config(tmp_path)).loss.pca_draws == 9  # as the authors' 10 shapes per face
