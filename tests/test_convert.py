@@ -336,11 +336,14 @@ def test_acr_crop_convention_reproduces_the_toolkits_crops_and_image_points():
         np.testing.assert_allclose(res.landmarks[0], transform_points(mine[0].numpy(), invert_affine(m)), atol=1e-3)
 
 
-def test_acr_crop_refuses_a_box_that_leaves_no_image():
-    from facealign.data.crop import acr_crop
+def test_acr_crop_of_a_box_off_the_image_is_black():
+    from facealign.data.crop import acr_crop, invert_affine, transform_points
 
-    with pytest.raises(ValueError, match="leaves no image to crop"):
-        acr_crop(np.zeros((50, 50, 3), np.uint8), np.array([100.0, 100.0, 120.0, 120.0]), 224)
+    image = np.full((50, 50, 3), 200, np.uint8)
+    crop, m = acr_crop(image, np.array([100.0, 100.0, 120.0, 140.0]), 224)
+    assert crop.shape == (224, 224, 3) and not crop.any()
+    # the matrix still maps the widened box (1-based 91..131 x 91..151) onto the crop
+    np.testing.assert_allclose(transform_points(np.array([[224.0, 224.0]]), invert_affine(m)), [[130.0, 150.0]])
 
 
 def test_training_refuses_an_imported_models_crop_convention(tmp_path):

@@ -181,9 +181,9 @@ def acr_crop(image: np.ndarray, box: np.ndarray, size: int) -> tuple[np.ndarray,
     xmin, ymin = int(max(0.0, x1 - ACR_MARGIN_PX)), int(max(0.0, y1 - ACR_MARGIN_PX))
     xmax, ymax = int(x2 + ACR_MARGIN_PX), int(y2 + ACR_MARGIN_PX)
     cut = image[ymin:ymax, xmin:xmax]
+    if min(cut.shape[:2]) < 2:  # a box (almost) off the image: black, as the other conventions
+        cut = np.zeros((max(ymax - ymin, 2), max(xmax - xmin, 2), image.shape[2]), image.dtype)
     h, w = cut.shape[:2]
-    if h < 2 or w < 2:
-        raise ValueError(f"face box {[x1 - 1, y1 - 1, x2 - 1, y2 - 1]} leaves no image to crop")
     src = np.multiply(cut, 1.0 / 255.0, dtype=np.float64)  # as scikit-image converts uint8
     factors = np.array([h / size, w / size, 1.0])
     sigma = np.maximum(0.0, (factors - 1.0) / 2.0)  # scikit-image's anti-aliasing sigma
