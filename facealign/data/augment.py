@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from facealign.data.crop import crop_matrix
+
 
 @dataclass
 class AugmentConfig:
@@ -54,6 +56,11 @@ class Geometry:
     rotation_deg: float = 0.0
     shift: tuple[float, float] = (0.0, 0.0)
     flip: bool = False
+
+    def crop_matrix(self, box: np.ndarray, size: int, crop_scale: float) -> np.ndarray:
+        """The (2, 3) image-to-crop matrix of ``box`` under this draw (landmarks of a flipped
+        crop must then be permuted with the scheme's ``flip_perm``)."""
+        return crop_matrix(box, size, crop_scale * self.scale, self.rotation_deg, self.shift, self.flip)
 
 
 def sample_geometry(rng: np.random.Generator, cfg: AugmentConfig) -> Geometry:

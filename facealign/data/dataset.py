@@ -7,7 +7,7 @@ import torch
 from torch.utils.data import Dataset
 
 from facealign.data.augment import AugmentConfig, Geometry, photometric, sample_geometry
-from facealign.data.crop import BoxSource, CropSpec, crop_matrix, face_box, transform_points, warp_crop
+from facealign.data.crop import BoxSource, CropSpec, face_box, transform_points, warp_crop
 from facealign.data.sample import LandmarkSet
 
 __all__ = ["CropDataset", "face_box", "BoxSource"]
@@ -60,8 +60,7 @@ class CropDataset(Dataset):
         if self.augment is not None:
             rng = np.random.default_rng((self.seed, self.epoch, index))
             geo = sample_geometry(rng, self.augment)
-        m = crop_matrix(face_box(s, self.box), self.size, self.scale * geo.scale, geo.rotation_deg, geo.shift,
-                        geo.flip)
+        m = geo.crop_matrix(face_box(s, self.box), self.size, self.scale)
         crop = warp_crop(img, m, self.size)
         pts = transform_points(s.landmarks, m).astype(np.float32)
         vis = s.visible if s.visible is not None else np.ones(len(pts), bool)

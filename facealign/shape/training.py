@@ -41,8 +41,7 @@ def training_shapes(data: LandmarkSet, spec: CropSpec, with_flips: bool = True, 
         rng = np.random.default_rng((seed, i))
         for _ in range(draws):
             geo = sample_geometry(rng, augment)
-            m = crop_matrix(box, size, spec.crop_scale * geo.scale, geo.rotation_deg, geo.shift, geo.flip)
-            moved = transform_points(s.landmarks, m)
+            moved = transform_points(s.landmarks, geo.crop_matrix(box, size, spec.crop_scale))
             shapes.append(moved[perm] if geo.flip else moved)
     t = torch.as_tensor(np.stack(shapes), dtype=torch.float64)
     return encode_regression(t, size).numpy()
