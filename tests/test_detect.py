@@ -147,3 +147,94 @@ def test_turned_copy_keeps_the_whole_image():
     corners = np.array([[0, 0], [199, 99]], np.float64) @ m[:, :2].T + m[:, 2]
     assert (corners >= -0.5).all() and (corners[:, 0] <= out.shape[1] - 0.5).all() and (corners[:, 1] <= out.shape[0] - 0.5).all()
     assert cv2.countNonZero(out[..., 0]) > 0
+
+
+def _linear_faces(rng, n, weights):
+    """n faces whose landmark box follows ``weights`` exactly from box + keypoints features."""
+    from facealign.detect.calibration import keypoint_features
+
+    c = rng.uniform(100, 300, (n, 2))
+    side = rng.uniform(40, 120, n)
+    boxes = np.concatenate([c - side[:, None] / 2, c + side[:, None] / 2], axis=1)
+    template = np.array([[-0.2, -0.1], [0.2, -0.1], [0.0, 0.05], [-0.15, 0.2], [0.15, 0.2]])
+    kp = c[:, None] + (template + rng.normal(0, 0.03, (n, 5, 2))) * side[:, None, None]
+    y = keypoint_features(boxes, kp) @ weights
+    lc = c + y[:, :2] * side[:, None]
+    half = np.exp(y[:, 2]) * side / 2
+    return boxes, kp, np.concatenate([lc - half[:, None], lc + half[:, None]], axis=1)
+
+
+def test_keypoint_fit_recovers_a_linear_framing_and_ignores_outliers():
+    from facealign.detect.calibration import BoxCalibration, fit_keypoint_calibration
+
+    rng = np.random.default_rng(0)
+    weights = rng.normal(0, 0.2, (12, 3))
+    boxes, kp, lm_boxes = _linear_faces(rng, 400, weights)
+    wrong = lm_boxes.copy()
+    wrong[:20] += 50  # wrong matches: landmark boxes of other faces
+    fit = fit_keypoint_calibration(boxes, kp, wrong)
+    framed = BoxCalibration(keypoint_fit=tuple(map(tuple, fit))).apply(boxes, keypoints=kp)
+    assert np.abs(framed[20:] - lm_boxes[20:]).max() < 1e-3 * np.abs(lm_boxes).max()
+    # a face without keypoints falls back to the constants
+    no_kp = kp.copy()
+    no_kp[0, 2] = np.nan
+    framed = BoxCalibration(dx=0.0, dy=0.1, scale=0.8, keypoint_fit=tuple(map(tuple, fit))).apply(boxes[:1], keypoints=no_kp[:1])
+    side = boxes[0, 2] - boxes[0, 0]
+    np.testing.assert_allclose((framed[0, :2] + framed[0, 2:]) / 2, (boxes[0, :2] + boxes[0, 2:]) / 2 + [0, 0.1 * side], atol=1e-3)
+    np.testing.assert_allclose(framed[0, 2] - framed[0, 0], 0.8 * side, rtol=1e-5)
+
+
+def test_keypoint_framing_turns_with_the_face():
+    """A box and keypoints found in a copy turned by r give the same framing, turned by r."""
+    from facealign.detect.calibration import BoxCalibration
+    from facealign.detect.frame import rotate
+
+    rng = np.random.default_rng(1)
+    boxes, kp, _ = _linear_faces(rng, 3, np.zeros((12, 3)))
+    cal = BoxCalibration(keypoint_fit=tuple(map(tuple, rng.normal(0, 0.2, (12, 3)))))
+    upright = cal.apply(boxes, keypoints=kp)
+    for r in (30.0, -90.0):
+        c = (boxes[:, :2] + boxes[:, 2:]) / 2
+        turned_kp = rotate(kp - c[:, None], np.full(3, r)) + c[:, None]
+        turned = cal.apply(boxes, np.full(3, r), turned_kp)
+        want = rotate(((upright[:, :2] + upright[:, 2:]) / 2 - c)[:, None], np.full(3, r))[:, 0] + c
+        np.testing.assert_allclose((turned[:, :2] + turned[:, 2:]) / 2, want, atol=1e-3)
+        np.testing.assert_allclose(turned[:, 2] - turned[:, 0], upright[:, 2] - upright[:, 0], rtol=1e-5)
+
+
+@needs_yuface
+def test_shipped_keypoint_fit_frames_val_faces_closer_than_the_box_alone(ytf_val):
+    """The keypoint fit in calibration.json (fitted on YTF-68 train) places val faces' landmark
+    boxes closer than the box constants do: centre error and side error, on 60 val faces."""
+    from dataclasses import replace
+
+    from facealign.detect.calibration import calibration_for
+    from facealign.train.detector_boxes import face_of
+
+    cal = calibration_for("yunet")
+    assert cal.keypoint_fit is not None
+    det = create_detector("yunet")
+    errors = {"fit": [], "box": []}
+    for s in ytf_val.samples[::12]:
+        d = det.detect(s.load_image())
+        lm = s.landmark_box()
+        j = face_of(lm, d.boxes)
+        side = max(lm[2] - lm[0], lm[3] - lm[1])
+        for name, c in (("fit", cal), ("box", replace(cal, keypoint_fit=None))):
+            b = c.apply(d.boxes[j:j + 1], keypoints=d.keypoints[j:j + 1])[0]
+            centre_err = np.linalg.norm((b[:2] + b[2:]) / 2 - (lm[:2] + lm[2:]) / 2) / side
+            errors[name].append(centre_err + abs(np.log((b[2] - b[0]) / side)))
+    assert len(errors["fit"]) >= 60
+    assert np.mean(errors["fit"]) < 0.9 * np.mean(errors["box"])
+
+
+def test_a_bad_keypoint_fit_in_the_calibration_file_is_one_clear_error(tmp_path, monkeypatch):
+    import json
+
+    from facealign.detect import calibration
+
+    bad = tmp_path / "calibration.json"
+    bad.write_text(json.dumps({"detectors": {"yunet": {"dx": 0, "dy": 0, "scale": 1, "keypoint_fit": [[0.0] * 3] * 5}}}))
+    monkeypatch.setattr(calibration, "CALIBRATION_FILE", bad)
+    with pytest.raises(ValueError, match=r"calibration.json: yunet.keypoint_fit must be 12 rows of 3 finite numbers"):
+        calibration.calibration_for("yunet")

@@ -126,15 +126,17 @@ class FaceAligner:
     def frame_faces(self, det: Detections) -> tuple[np.ndarray, np.ndarray]:
         """Detections -> (boxes (N, 4) framed like landmark boxes, roll (N,) degrees of each crop).
 
-        The box (calibrated for the detector) gives centre and size: on YTF-68 val it frames faces
-        better than the keypoints do (docs/detection.md). With ``upright`` on, the crop turns by
+        The box and, where the detector gives them, its keypoints (calibrated for the detector)
+        give centre and size (docs/detection.md). With ``upright`` on, the crop turns by
         the roll of the eye keypoints, else by the roll of the turned copy the face was found in;
         off, crops stay aligned with the image (boxes made axis-aligned).
         """
         if not self.upright:
-            return self.calibration.apply(det.image_boxes()), np.zeros(len(det))
+            upright = det.roll == 0
+            boxes = self.calibration.apply(det.image_boxes(), keypoints=np.where(upright[:, None, None], det.keypoints, np.nan))
+            return boxes, np.zeros(len(det))
         roll = det.roll.astype(np.float64)
-        boxes = self.calibration.apply(det.boxes, roll)
+        boxes = self.calibration.apply(det.boxes, roll, det.keypoints)
         kp = det.keypoints
         has_kp = np.isfinite(kp).all(axis=(1, 2)) if len(det) else np.zeros(0, bool)
         roll[has_kp] = roll_degrees(kp[has_kp, 0], kp[has_kp, 1])

@@ -54,7 +54,8 @@ def with_detector_boxes(data: LandmarkSet, detector: str, min_face: float = 20) 
         key = id(s.image) if isinstance(s.image, np.ndarray) else str(s.image)
         if key not in by_image:  # faces of one image share one search
             found = det.detect(s.load_image()).filter(0.75 * min_face)
-            by_image[key] = calibration.apply(found.image_boxes())
+            upright = (found.roll == 0)[:, None, None]  # as the pipeline frames faces with upright=False
+            by_image[key] = calibration.apply(found.image_boxes(), keypoints=np.where(upright, found.keypoints, np.nan))
         boxes = by_image[key]
         lm_box = s.landmark_box()
         i = face_of(lm_box, boxes) if len(boxes) else None
