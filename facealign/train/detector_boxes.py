@@ -30,8 +30,8 @@ def face_of(landmark_box: np.ndarray, boxes: np.ndarray) -> int | None:
     return int(np.argmax(np.where(inside, area, -1.0)))
 
 
-def with_detector_boxes(data: LandmarkSet, detector: str, min_face: float = 20) -> tuple[LandmarkSet, int]:
-    """A copy of ``data`` whose every face carries the calibrated box of ``detector`` as its box.
+def detector_boxes(data: LandmarkSet, detector: str, min_face: float = 20) -> tuple[np.ndarray, int]:
+    """The calibrated box of ``detector`` for every face of ``data``, as the pipeline frames faces.
 
     Args:
         data: The training faces (N).
@@ -39,9 +39,9 @@ def with_detector_boxes(data: LandmarkSet, detector: str, min_face: float = 20) 
         min_face: Smallest face searched, in image pixels (the pipeline's default).
 
     Returns:
-        (faces, missed): every sample with ``box`` set to the (4,) calibrated detector box that
-        holds its landmark-box centre; the faces the detector misses keep their landmark box as
-        ``box`` and are counted in ``missed``.
+        (boxes, missed): (N, 4) float32, for each face the calibrated detector box that holds its
+        landmark-box centre, or its landmark box where the detector missed it; ``missed`` counts
+        those.
     """
     from facealign.detect.policy import SearchPolicy
 
@@ -49,17 +49,28 @@ def with_detector_boxes(data: LandmarkSet, detector: str, min_face: float = 20) 
         raise ConfigError(f"data.train_boxes must be yunet, dlib or cascade, got {detector!r}")
     det = create_detector(detector, SearchPolicy(min_face=min_face))
     calibration = calibration_for(detector)
-    samples, missed, by_image = [], 0, {}
+    boxes, missed, by_image = [], 0, {}
     for s in data.samples:
         key = id(s.image) if isinstance(s.image, np.ndarray) else str(s.image)
         if key not in by_image:  # faces of one image share one search
             found = det.detect(s.load_image()).filter(0.75 * min_face)
             upright = (found.roll == 0)[:, None, None]  # as the pipeline frames faces with upright=False
             by_image[key] = calibration.apply(found.image_boxes(), keypoints=np.where(upright, found.keypoints, np.nan))
-        boxes = by_image[key]
+        found_boxes = by_image[key]
         lm_box = s.landmark_box()
-        i = face_of(lm_box, boxes) if len(boxes) else None
+        i = face_of(lm_box, found_boxes) if len(found_boxes) else None
         missed += i is None
-        box = lm_box if i is None else boxes[i]
-        samples.append(dataclasses.replace(s, box=np.asarray(box, np.float32)))
-    return LandmarkSet(data.name, data.scheme, samples, data.root), missed
+        boxes.append(lm_box if i is None else found_boxes[i])
+    return np.asarray(boxes, np.float32).reshape(-1, 4), missed
+
+
+def with_boxes(data: LandmarkSet, boxes: np.ndarray) -> LandmarkSet:
+    """A copy of ``data`` whose i-th face carries ``boxes[i]`` ((N, 4)) as its box."""
+    samples = [dataclasses.replace(s, box=np.asarray(b, np.float32)) for s, b in zip(data.samples, boxes, strict=True)]
+    return LandmarkSet(data.name, data.scheme, samples, data.root)
+
+
+def with_detector_boxes(data: LandmarkSet, detector: str, min_face: float = 20) -> tuple[LandmarkSet, int]:
+    """:func:`detector_boxes` set as each face's ``box``: (faces, missed)."""
+    boxes, missed = detector_boxes(data, detector, min_face)
+    return with_boxes(data, boxes), missed

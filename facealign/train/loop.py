@@ -35,10 +35,10 @@ from facealign.metrics import nme, summarize
 from facealign.models.landmark_model import LandmarkModel, save_model
 from facealign.predict.on_dataset import predict_dataset
 from facealign.train.config import OptimConfig, TrainConfig
-from facealign.train.detector_boxes import with_detector_boxes
+from facealign.train.detector_boxes import detector_boxes, with_boxes
 from facealign.train.fabric import make_fabric, step_generator
 from facealign.train.objective import build_objective
-from facealign.utils.io import atomic_write, atomic_write_text
+from facealign.utils.io import atomic_write, atomic_write_text, remove_dead_temps
 from facealign.utils.progress import progress_bar
 
 CHECKPOINT = "last.ckpt"
@@ -170,6 +170,8 @@ def _set_up(cfg: TrainConfig, resume: bool) -> _Run:
         out.mkdir(parents=True, exist_ok=True)
         if (out / CHECKPOINT).exists() and not resume:
             raise FaceAlignError(f"{out}: holds a run already ({CHECKPOINT}); use --resume or another out_dir")
+        for name in (CHECKPOINT, BEST, FINAL, LOG, "config.yaml"):  # what a killed run was writing
+            remove_dead_temps(out / name)
     torch.manual_seed(cfg.seed)
     model = LandmarkModel(cfg.model, cfg.pretrained)
     if cfg.init_from:
@@ -183,7 +185,11 @@ def _set_up(cfg: TrainConfig, resume: bool) -> _Run:
     objective = build_objective(cfg, model.codec, train_data)
     box = None
     if cfg.data.train_boxes:
-        train_data, missed = with_detector_boxes(train_data, cfg.data.train_boxes)
+        # one process searches the images and the others take its boxes: on a node of 8 GPUs
+        # every process would otherwise run the detector on every training image
+        found = detector_boxes(train_data, cfg.data.train_boxes) if rank == 0 else None
+        boxes, missed = fabric.broadcast(found, src=0) if world > 1 else found
+        train_data = with_boxes(train_data, boxes)
         box = "dataset"
         if rank == 0:
             _log(f"training crops framed by {cfg.data.train_boxes}'s calibrated boxes; {missed} of "

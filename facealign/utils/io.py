@@ -22,7 +22,8 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> None:
     """
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    # the writer's PID in the name lets remove_dead_temps tell a killed writer's file from a live one
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.{os.getpid()}.", suffix=".tmp", dir=p.parent)
     os.close(fd)
     try:
         write(Path(tmp))
@@ -64,6 +65,20 @@ def remove_dead_parts(folder: Path, prefix: str, suffix: str = "") -> list[Path]
     removed = []
     for tmp in Path(folder).glob(f"{glob.escape(prefix)}*{glob.escape(suffix)}"):
         pid = tmp.name[len(prefix):len(tmp.name) - len(suffix)]
+        if pid.isdigit() and not pid_alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed
+
+
+def remove_dead_temps(path: str | Path) -> list[Path]:
+    """Delete the temporary files that :func:`atomic_write` calls to ``path`` left when their
+    process was killed (``.<name>.<PID>.<random>.tmp`` whose PID is gone); live writers' are kept."""
+    p = Path(path)
+    prefix = f".{p.name}."
+    removed = []
+    for tmp in p.parent.glob(f"{glob.escape(prefix)}*.tmp"):
+        pid = tmp.name[len(prefix):].split(".", 1)[0]
         if pid.isdigit() and not pid_alive(int(pid)):
             tmp.unlink(missing_ok=True)
             removed.append(tmp)
