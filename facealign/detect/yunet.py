@@ -50,8 +50,9 @@ class YuNetDetector:
                  fallback_confidence: float = 0.88):
         # yuface runs on its own OpenMP runtime, read when it loads. Its threads spin while they
         # wait; next to a busy process (a data loader, a server worker) that made a 213 px image
-        # take 150 ms instead of 15 ms (measured here with a training run beside it). The cost of
-        # passive waiting on an idle machine has not been measured yet. A user's own setting wins.
+        # take 150 ms instead of 15 ms (measured here with a training run beside it). On an idle
+        # machine passive waiting costs 14 % (benchmarks/yunet_wait_policy.py, docs/speed.md).
+        # A user's own setting wins.
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         try:
             from yuface import c_detect
