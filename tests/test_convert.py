@@ -1,6 +1,7 @@
 """Importing the H3R authors' checkpoints: the seeded files in the authors' exact layout (fixtures/
 seed-checkpoints) give the outputs the authors' own code computed from them."""
 
+import hashlib
 import json
 import pickle
 
@@ -368,6 +369,8 @@ def test_acr_released_files_are_recognised_by_git_blob_sha1(tmp_path, monkeypatc
     info = convert_acr(src).info
     assert info["released_as"] == "aliprf/ACR-Loss pre_trained_models/cofw/mnv2/cofw_mnv2_base.h5"
     assert info["licence"].startswith("CC BY-NC-ND 4.0")
+    assert info["source_sha256"] == hashlib.sha256(src.read_bytes()).hexdigest()
+    assert info["source_git_blob_sha1"] == acr.git_blob_sha1(src)
 
 
 @pytest.mark.parametrize("kind,src", [("acr", ACR / "mnv2_cofw_seeded.h5"), ("h3r", H3R / "mobilenetv2_seeded.pth")])

@@ -40,15 +40,24 @@ RELEASED = {
 }
 
 
-def git_blob_sha1(path: Path) -> str:
-    """The file's git blob SHA-1: sha1 of ``b"blob <size>\\0"`` followed by its bytes."""
+def file_digests(path: Path) -> tuple[str, str]:
+    """The file's sha256 and its git blob SHA-1 (sha1 of ``b"blob <size>\\0"`` followed by its
+    bytes), from one read."""
     import hashlib
 
-    h = hashlib.sha1(b"blob %d\0" % path.stat().st_size)
+    sha256, blob = hashlib.sha256(), hashlib.sha1(b"blob %d\0" % path.stat().st_size)
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+            sha256.update(chunk)
+            blob.update(chunk)
+    return sha256.hexdigest(), blob.hexdigest()
+
+
+def git_blob_sha1(path: Path) -> str:
+    """The file's git blob SHA-1, as ``git hash-object`` prints it."""
+    return file_digests(path)[1]
+
+
 KERAS_OPTIONS = {"pad_type": "same", "bn_eps": 0.001}
 # Keras MobileNetV2 block i (1-16) -> timm stage and index (stage sizes 2, 3, 4, 3, 3, 1 after block 0)
 _STAGES = (1, 2, 3, 4, 3, 3, 1)
@@ -212,12 +221,10 @@ def convert_acr(path: str | Path, arch: str | None = None, dataset: str | None =
         raise FaceAlignError(f"{p}: does not fit facealign's {found} ({len(problems)} arrays, e.g. {problems[:2]}; "
                              f"{len(missing)} weights missing, e.g. {missing[:2]})")
     model.load_state_dict(state, strict=False)
-    from facealign.zoo import sha256_file
-
-    blob = git_blob_sha1(p)
+    digest, blob = file_digests(p)
     released = f"aliprf/ACR-Loss pre_trained_models/{RELEASED[blob]}" if blob in RELEASED else "not a released file"
     model.info = {"source": "ACR (Fard & Mahoor, ICPR 2022) released checkpoint", "source_file": p.name,
-                  "source_sha256": sha256_file(p), "source_git_blob_sha1": blob,
+                  "source_sha256": digest, "source_git_blob_sha1": blob,
                   "released_as": released,
                   "licence": "CC BY-NC-ND 4.0: non-commercial, do not share converted files"}
     return model.eval()
