@@ -238,3 +238,27 @@ def test_a_bad_keypoint_fit_in_the_calibration_file_is_one_clear_error(tmp_path,
     monkeypatch.setattr(calibration, "CALIBRATION_FILE", bad)
     with pytest.raises(ValueError, match=r"calibration.json: yunet.keypoint_fit must be 12 rows of 3 finite numbers"):
         calibration.calibration_for("yunet")
+
+
+@needs_yuface
+def test_the_pipeline_frames_faces_with_the_keypoints(ytf_val):
+    """FaceAligner.frame_faces uses the keypoint fit where YuNet gives keypoints, the box constants
+    where it does not, and, with axis-aligned crops, ignores keypoints of a face found turned."""
+    from dataclasses import replace
+
+    from facealign.detect.calibration import calibration_for
+    from facealign.predict import FaceAligner
+
+    det = create_detector("yunet").detect(ytf_val.samples[0].load_image())
+    assert len(det) and np.isfinite(det.keypoints).all()
+    cal = calibration_for("yunet")
+    al = FaceAligner("default", detector="yunet", backend="onnx")
+    boxes, _ = al.frame_faces(det)
+    np.testing.assert_allclose(boxes, cal.apply(det.boxes, det.roll, det.keypoints), atol=1e-4)
+    assert not np.allclose(boxes, replace(cal, keypoint_fit=None).apply(det.boxes, det.roll), atol=0.5)
+    no_kp = Detections(det.boxes, det.scores)
+    np.testing.assert_allclose(al.frame_faces(no_kp)[0], replace(cal, keypoint_fit=None).apply(det.boxes), atol=1e-4)
+    al.upright = False
+    turned = Detections(det.boxes, det.scores, det.keypoints, roll=np.full(len(det), 90.0, np.float32))
+    np.testing.assert_allclose(al.frame_faces(turned)[0], replace(cal, keypoint_fit=None).apply(turned.image_boxes()),
+                               atol=1e-4)
