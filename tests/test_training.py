@@ -282,7 +282,10 @@ def test_training_crops_framed_by_a_detector(tmp_path, detector):
         assert 0.7 < (box[2] - box[0]) / side < 1.3
     assert sum(not np.allclose(f.box, s.landmark_box()) for s, f in zip(data, framed)) >= len(data) - missed
     res = train(config_from_dict(cfg))
-    assert math.isfinite(res.history[-1]["val_nme"])
+    last = res.history[-1]
+    assert math.isfinite(last["val_nme"]) and math.isfinite(last["val_nme_detector"])
+    assert last["val_nme_detector"] != last["val_nme"]  # other crops, other points
+    assert "val_nme_detector" in next(csv.DictReader(open(tmp_path / cfg["out_dir"] / "log.csv")))
 
 
 def test_train_boxes_must_name_a_detector(tmp_path):

@@ -20,7 +20,9 @@ class DataConfig:
 
     ``train_boxes``: crop each training face around the calibrated box of this detector
     (``yunet``, ``dlib``, ``cascade``), as the inference pipeline frames faces, instead of the
-    model's box; faces it misses keep their landmark box. Validation keeps the model's box.
+    model's box; faces it misses keep their landmark box. Validation keeps the model's box (its
+    NME chooses the best epoch) and also scores the val faces framed by the same detector
+    (``val_nme_detector`` in log.csv).
     """
 
     train: str = ""
