@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from facealign.detect.base import Detections
+
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 # Features of one face for the keypoint fit: 1, box height / width, and the 5 keypoints' offsets
 # from the box centre in units of the box's longer side (x, y per point), in the box's frame.
@@ -56,6 +58,13 @@ class BoxCalibration:
         centre = (b[:, :2] + b[:, 2:]) / 2 + shift
         half = (np.exp(fit[:, 2]) * side / 2)[:, None]
         return np.concatenate([centre - half, centre + half], axis=1).astype(np.float32)
+
+    def apply_axis_aligned(self, det: Detections) -> np.ndarray:
+        """(N, 4) calibrated boxes of ``det``'s faces along the image's axes (crops not turned).
+        The keypoint fit is made in a box's own frame, so faces found in a turned copy of the
+        image (axis-aligned boxes around their turned ones) keep the constants."""
+        unturned = (det.roll == 0)[:, None, None]
+        return self.apply(det.image_boxes(), keypoints=np.where(unturned, det.keypoints, np.nan))
 
 
 def keypoint_features(boxes: np.ndarray, keypoints: np.ndarray, roll: np.ndarray | None = None) -> np.ndarray:

@@ -132,9 +132,7 @@ class FaceAligner:
         off, crops stay aligned with the image (boxes made axis-aligned).
         """
         if not self.upright:
-            upright = det.roll == 0
-            boxes = self.calibration.apply(det.image_boxes(), keypoints=np.where(upright[:, None, None], det.keypoints, np.nan))
-            return boxes, np.zeros(len(det))
+            return self.calibration.apply_axis_aligned(det), np.zeros(len(det))
         roll = det.roll.astype(np.float64)
         boxes = self.calibration.apply(det.boxes, roll, det.keypoints)
         kp = det.keypoints

@@ -54,8 +54,7 @@ def detector_boxes(data: LandmarkSet, detector: str, min_face: float = 20) -> tu
         key = id(s.image) if isinstance(s.image, np.ndarray) else str(s.image)
         if key not in by_image:  # faces of one image share one search
             found = det.detect(s.load_image()).filter(0.75 * min_face)
-            upright = (found.roll == 0)[:, None, None]  # as the pipeline frames faces with upright=False
-            by_image[key] = calibration.apply(found.image_boxes(), keypoints=np.where(upright, found.keypoints, np.nan))
+            by_image[key] = calibration.apply_axis_aligned(found)  # training crops are not turned
         found_boxes = by_image[key]
         lm_box = s.landmark_box()
         i = face_of(lm_box, found_boxes) if len(found_boxes) else None

@@ -60,11 +60,11 @@ def pid_alive(pid: int) -> bool:
 
 
 def remove_dead_parts(folder: Path, prefix: str, suffix: str = "") -> list[Path]:
-    """Delete the files ``folder/<prefix><PID><suffix>`` whose writer (process PID) is gone: the
-    temporary files of runs that were killed. Files of live processes are kept."""
+    """Delete the files ``folder/<prefix><PID>[.<more>]<suffix>`` whose writer (process PID) is
+    gone: the temporary files of runs that were killed. Files of live processes are kept."""
     removed = []
     for tmp in Path(folder).glob(f"{glob.escape(prefix)}*{glob.escape(suffix)}"):
-        pid = tmp.name[len(prefix):len(tmp.name) - len(suffix)]
+        pid = tmp.name[len(prefix):len(tmp.name) - len(suffix)].split(".", 1)[0]
         if pid.isdigit() and not pid_alive(int(pid)):
             tmp.unlink(missing_ok=True)
             removed.append(tmp)
@@ -75,11 +75,4 @@ def remove_dead_temps(path: str | Path) -> list[Path]:
     """Delete the temporary files that :func:`atomic_write` calls to ``path`` left when their
     process was killed (``.<name>.<PID>.<random>.tmp`` whose PID is gone); live writers' are kept."""
     p = Path(path)
-    prefix = f".{p.name}."
-    removed = []
-    for tmp in p.parent.glob(f"{glob.escape(prefix)}*.tmp"):
-        pid = tmp.name[len(prefix):].split(".", 1)[0]
-        if pid.isdigit() and not pid_alive(int(pid)):
-            tmp.unlink(missing_ok=True)
-            removed.append(tmp)
-    return removed
+    return remove_dead_parts(p.parent, f".{p.name}.", ".tmp")
