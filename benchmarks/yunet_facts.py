@@ -30,6 +30,7 @@ from facealign.detect import SearchPolicy, YuNetDetector  # noqa: E402
 from facealign.detect.calibration import calibration_for  # noqa: E402
 from facealign.metrics.nme import nme  # noqa: E402
 from facealign.predict import FaceAligner  # noqa: E402
+from facealign.train.detector_boxes import face_of  # noqa: E402
 
 
 def framing_errors(det, cal, data) -> tuple[np.ndarray, np.ndarray]:
@@ -40,9 +41,8 @@ def framing_errors(det, cal, data) -> tuple[np.ndarray, np.ndarray]:
         found = det.detect(s.load_image())
         gb = s.landmark_box()
         c = (gb[:2] + gb[2:]) / 2
-        hit = [j for j, b in enumerate(found.image_boxes()) if b[0] <= c[0] <= b[2] and b[1] <= c[1] <= b[3]]
-        if hit:
-            j = hit[0]
+        j = face_of(gb, found.image_boxes())  # the face training and the pipeline take for it
+        if j is not None:
             b = cal.apply(found.boxes[j:j + 1], found.roll[j:j + 1], found.keypoints[j:j + 1])[0]
             side = max(gb[2] - gb[0], gb[3] - gb[1])
             d.append(((b[:2] + b[2:]) / 2 - c) / side)
