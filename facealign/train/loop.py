@@ -347,17 +347,20 @@ def _train_step(run: _Run, batch: dict, generator: torch.Generator, epoch: int, 
 def _validate(run: _Run) -> dict[str, float]:
     """NME / FR / AUC (%) of the current weights on the validation set (rank 0 only)."""
     assert run.val_data is not None
-    metric_norm = "inter_ocular" if run.model.scheme.outer_eye_corners is not None else "bbox"
-    pred, _ = predict_dataset(run.model, run.val_data, batch_size=run.cfg.val_batch_size,
-                              channels_last=run.cfg.channels_last, device=run.fabric.device)
-    st = summarize(nme(pred, run.val_data.landmarks(), run.val_data.scheme, metric_norm))
+    st = _score(run, run.val_data)
     scores = {"val_nme": st["nme"], "val_fr": st["fr"], "val_auc": st["auc"]}
     if run.val_framed is not None:  # logged beside the selection metric, which stays the benchmark protocol's
-        pred, _ = predict_dataset(run.model, run.val_framed, box="dataset", batch_size=run.cfg.val_batch_size,
-                                  channels_last=run.cfg.channels_last, device=run.fabric.device)
-        st = summarize(nme(pred, run.val_framed.landmarks(), run.val_framed.scheme, metric_norm))
+        st = _score(run, run.val_framed, box="dataset")
         scores.update({"val_nme_detector": st["nme"], "val_fr_detector": st["fr"]})
     return scores
+
+
+def _score(run: _Run, data: LandmarkSet, box: str | None = None) -> dict[str, float]:
+    """summarize() of the current weights' NME on ``data``, cropped around ``box`` (the model's by default)."""
+    metric_norm = "inter_ocular" if run.model.scheme.outer_eye_corners is not None else "bbox"
+    pred, _ = predict_dataset(run.model, data, box=box, batch_size=run.cfg.val_batch_size,
+                              channels_last=run.cfg.channels_last, device=run.fabric.device)
+    return summarize(nme(pred, data.landmarks(), data.scheme, metric_norm))
 
 
 def _end_epoch(run: _Run, epoch: int, row: dict[str, Any], verbose: bool) -> None:
