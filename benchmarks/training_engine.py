@@ -1,7 +1,7 @@
 """The Fabric training engine measured against what it replaced, on this machine's CPU.
 
 Usage:
-    python benchmarks/training_engine.py [--out runs/bench_engine] [--parts parity precision compile world]
+    python benchmarks/training_engine.py [--out runs/bench_engine] [--parts parity precision compile world loader]
 
 Parts (each trains configs/ytf68_mnv2_128_rr.yaml, seed 0, through ``facealign train``; runs
 already finished in --out are read back, not retrained):
@@ -14,6 +14,9 @@ already finished in --out are read back, not retrained):
   steps after the first (compilation excluded and reported apart as the first epoch's wall time).
 - world: 5 epochs as 1 process with batch 32 and as 2 processes (``--devices 2``) with batch 16
   each (the same global batch); NME side by side.
+- loader: training img/s by torch threads (``threads``), loader processes (``workers``) and OpenCV
+  threads (``OPENCV_FOR_THREADS_NUM``), 2 epochs cut to --loader-steps steps without validation
+  (epoch 2 reported); the recipes' setting (2 threads, 1 worker, OpenCV's default) is the baseline.
 
 Timings are only comparable within one run on a quiet machine. Prints a Markdown table per part
 and writes OUT/results.json.
@@ -45,7 +48,8 @@ def finished(out: Path, epochs: int) -> bool:
     return (out / "log.csv").is_file() and len(read_log(out)) >= epochs
 
 
-def train(out: Path, epochs: int, *extra: str, tree: Path = REPO, sets: dict | None = None) -> dict:
+def train(out: Path, epochs: int, *extra: str, tree: Path = REPO, sets: dict | None = None,
+          env: dict | None = None) -> dict:
     """Run ``facealign train`` from the source tree ``tree`` (resuming what is there); return wall
     time and the log. ``python -m`` puts the working directory first on sys.path, so the tree's own
     package is the one that runs."""
@@ -57,7 +61,7 @@ def train(out: Path, epochs: int, *extra: str, tree: Path = REPO, sets: dict | N
             cmd += ["--set", f"{k}={v}"]
         if (out / "last.ckpt").is_file():
             cmd.append("--resume")
-        subprocess.run(cmd + list(extra), cwd=tree, check=True)
+        subprocess.run(cmd + list(extra), cwd=tree, check=True, env={**os.environ, **(env or {})})
     return {"wall_s": time.perf_counter() - start, "log": read_log(out)}
 
 
@@ -108,6 +112,22 @@ def part_world(out: Path) -> tuple[dict, str]:
     return runs, table("Same global batch (32), 5 epochs: validation NME %", ["epoch", *runs], rows)
 
 
+def part_loader(out: Path, steps: int) -> tuple[dict, str]:
+    sets = {"max_steps_per_epoch": steps, "data.val": "null"}
+    # (torch threads, loader processes, OpenCV threads per process; None: OpenCV's default, one per core)
+    plan = [(2, 1, None), (2, 1, 1), (2, 0, None), (1, 1, None), (1, 1, 1), (1, 0, None)]
+    runs = {}
+    for threads, workers, cv_threads in plan:
+        name = f"threads {threads}, workers {workers}, OpenCV threads {cv_threads or 'default'}"
+        env = {"OPENCV_FOR_THREADS_NUM": str(cv_threads)} if cv_threads else None
+        runs[name] = train(out / f"loader_{threads}_{workers}_{cv_threads or 0}", 2, env=env,
+                           sets={**sets, "threads": threads, "workers": workers})
+    base = next(iter(runs.values()))["log"][1]["img_per_s"]
+    rows = [[n, f"{r['log'][1]['img_per_s']:.1f}", f"{r['log'][1]['img_per_s'] / base:.2f}x"] for n, r in runs.items()]
+    return runs, table(f"Training throughput by threads and loader processes ({steps} steps of 32, epoch 2)",
+                       ["torch threads, loader processes, OpenCV threads", "train img/s", "vs the first row"], rows)
+
+
 def median(log: list[dict[str, float]], key: str) -> float:
     vals = sorted(r[key] for r in log)
     return vals[len(vals) // 2]
@@ -116,9 +136,11 @@ def median(log: list[dict[str, float]], key: str) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default="runs/bench_engine")
-    ap.add_argument("--parts", nargs="+", default=["parity", "precision", "compile", "world"])
+    ap.add_argument("--parts", nargs="+", default=["parity", "precision", "compile", "world"],
+                    choices=["parity", "precision", "compile", "world", "loader"])
     ap.add_argument("--old-commit", default=OLD_COMMIT)
     ap.add_argument("--compile-steps", type=int, default=30)
+    ap.add_argument("--loader-steps", type=int, default=40)
     args = ap.parse_args()
     out = (REPO / args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -130,6 +152,8 @@ def main() -> None:
             runs, text = part_precision(out)
         elif part == "compile":
             runs, text = part_compile(out, args.compile_steps)
+        elif part == "loader":
+            runs, text = part_loader(out, args.loader_steps)
         else:
             runs, text = part_world(out)
         results[part] = runs

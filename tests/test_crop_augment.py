@@ -84,6 +84,34 @@ def test_augmented_flip_keeps_labels_on_content(ytf_val):
         np.testing.assert_allclose(f["landmarks"].numpy(), expect, atol=1e-4)
 
 
+def test_flip_shift_moves_each_mirrored_label_along_the_mirrored_x(ytf_val):
+    """flip_shift[j] moves mirrored label j (not its mirror partner) by that many landmark-box
+    sizes along +x of the mirrored crop, and leaves unflipped crops alone."""
+    plain_geometry = dict(scale=(1, 1), rotation=0, translate=0, color=0, gamma=0, blur=0, noise=0, grayscale=0,
+                          occlusion=0)
+    shift = np.linspace(0.0, 0.05, 68)  # a different value for every point, so a wrong index shows
+    spec = ModelConfig(input_size=96)
+    mirrored = CropDataset(ytf_val, spec, augment=AugmentConfig(flip=1.0, **plain_geometry))
+    shifted = CropDataset(ytf_val, spec, augment=AugmentConfig(flip=1.0, flip_shift=tuple(shift), **plain_geometry))
+    unflipped = CropDataset(ytf_val, spec, augment=AugmentConfig(flip=0.0, flip_shift=tuple(shift), **plain_geometry))
+    for i in range(5):
+        lm = ytf_val.samples[i].landmarks
+        wh = lm.max(axis=0) - lm.min(axis=0)
+        a, b = mirrored[i], shifted[i]
+        zoom = abs(float(a["matrix"][0, 0]))  # crop pixels per image pixel
+        moved = (b["landmarks"] - a["landmarks"]).numpy()
+        np.testing.assert_allclose(moved[:, 0], shift * np.sqrt(wh[0] * wh[1]) * zoom, rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(moved[:, 1], 0, atol=1e-4)
+        assert torch.equal(a["image"], b["image"])
+        assert torch.equal(unflipped[i]["landmarks"], CropDataset(ytf_val, spec)[i]["landmarks"])
+
+
+@pytest.mark.parametrize("bad", [(0.01,) * 67, (float("nan"),) * 68, (0.9,) * 68])
+def test_flip_shift_that_does_not_fit_the_scheme_is_refused(ytf_val, bad):
+    with pytest.raises(ValueError, match="flip_shift"):
+        CropDataset(ytf_val, ModelConfig(input_size=96), augment=AugmentConfig(flip_shift=bad))
+
+
 def test_dataset_item_layout_and_inverse(ytf_val):
     item = CropDataset(ytf_val, ModelConfig(input_size=128), augment=AugmentConfig(), seed=0)[4]
     assert item["image"].dtype == torch.uint8 and item["image"].shape == (3, 128, 128)
@@ -119,3 +147,4 @@ def test_image_size_limit_reads_every_header(tmp_path, fmt):
     Image.new("1", (20000, 20000)).save(big, format=fmt)  # 1-bit: a small file that claims 400 Mpx
     with pytest.raises(ImageError, match="over the limit"):
         read_image(big)
+

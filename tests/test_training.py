@@ -291,3 +291,11 @@ def test_training_crops_framed_by_a_detector(tmp_path, detector):
 def test_train_boxes_must_name_a_detector(tmp_path):
     with pytest.raises(ConfigError, match="data.train_boxes must be yunet, dlib, cascade or null, got 'mtcnn'"):
         config_from_dict(tiny_config(tmp_path, **{"data.train_boxes": "mtcnn"}))
+
+
+@pytest.mark.parametrize("shift,message", [([0.01] * 5, r"one value per landmark \(68\), got shape \(5,\)"),
+                                           ([0.9] * 68, "finite and within"),
+                                           ("left", "wrong type")])
+def test_flip_shift_is_checked_when_the_config_loads(tmp_path, shift, message):
+    with pytest.raises(ConfigError, match=message):
+        config_from_dict(tiny_config(tmp_path, **{"augment.flip_shift": shift}), "run.yaml")

@@ -21,6 +21,11 @@ class AugmentConfig:
         rotation: Maximum rotation in degrees (uniform in +-rotation), applied with ``rotation_prob``.
         translate: Maximum shift of the crop centre, as a fraction of the crop side.
         flip: Probability of a horizontal flip (labels permuted with the scheme).
+        flip_shift: For labels that are not mirror-symmetric, one value per landmark: how far a
+            mirrored crop's label moves along the mirrored image's +x, in landmark-box sizes
+            (sqrt(w h) of the face's landmark box), so that mirrored faces carry the labels' own
+            convention instead of its mirror image. None: mirror as is. ``tools/label_bias.py MODEL
+            DATA --mirror`` measures it with a model trained without flips (YTF-68: docs/data.md).
         color: Probability of brightness/contrast/saturation jitter (each +- ``color_strength``).
         gamma: Probability of a gamma change with gamma in ``gamma_range``.
         blur: Probability of a Gaussian or median blur.
@@ -35,6 +40,7 @@ class AugmentConfig:
     rotation_prob: float = 0.6
     translate: float = 0.04
     flip: float = 0.5
+    flip_shift: tuple[float, ...] | None = None
     color: float = 0.5
     color_strength: float = 0.25
     gamma: float = 0.3

@@ -13,6 +13,28 @@ from facealign.data.sample import LandmarkSet
 __all__ = ["CropDataset", "face_box", "BoxSource"]
 
 
+def _flip_shift(augment: AugmentConfig | None, points: int) -> np.ndarray | None:
+    if augment is None or augment.flip_shift is None:
+        return None
+    problem = flip_shift_problem(augment.flip_shift, points)
+    if problem:
+        raise ValueError(problem)
+    return np.asarray(augment.flip_shift, dtype=np.float64)
+
+
+def flip_shift_problem(flip_shift: object, points: int) -> str | None:
+    """Why ``flip_shift`` is not a valid :attr:`AugmentConfig.flip_shift` for ``points`` landmarks, or None."""
+    try:
+        shift = np.asarray(flip_shift, dtype=np.float64)
+    except (TypeError, ValueError):
+        return f"augment.flip_shift must be a list of {points} numbers, got {flip_shift!r:.80}"
+    if shift.shape != (points,):
+        return f"augment.flip_shift must hold one value per landmark ({points}), got shape {shift.shape}"
+    if not np.isfinite(shift).all() or np.abs(shift).max() > 0.5:
+        return "augment.flip_shift values are landmark-box sizes and must be finite and within +-0.5"
+    return None
+
+
 class CropDataset(Dataset):
     """Face crops of a :class:`LandmarkSet`.
 
@@ -45,6 +67,18 @@ class CropDataset(Dataset):
         self.seed = int(seed)
         self.epoch = 0
         self._perm = np.asarray(data.scheme.flip_perm)
+        self._flip_shift = _flip_shift(augment, len(self._perm))
+
+    def _to_mirror(self, landmarks: np.ndarray) -> np.ndarray:
+        """(K, 2) image landmarks moved so that, once mirrored and permuted, point j sits
+        ``flip_shift[j]`` landmark-box sizes along the mirrored image's +x (moving point i by -x
+        before the mirror moves it by +x after; it becomes point perm[i])."""
+        if self._flip_shift is None:
+            return landmarks
+        wh = landmarks.max(axis=0) - landmarks.min(axis=0)
+        moved = landmarks.astype(np.float64, copy=True)
+        moved[:, 0] -= self._flip_shift[self._perm] * np.sqrt(max(wh[0] * wh[1], 0.0))
+        return moved
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = int(epoch)
@@ -62,7 +96,7 @@ class CropDataset(Dataset):
             geo = sample_geometry(rng, self.augment)
         m = geo.crop_matrix(face_box(s, self.box), self.size, self.scale)
         crop = warp_crop(img, m, self.size)
-        pts = transform_points(s.landmarks, m).astype(np.float32)
+        pts = transform_points(self._to_mirror(s.landmarks) if geo.flip else s.landmarks, m).astype(np.float32)
         vis = s.visible if s.visible is not None else np.ones(len(pts), bool)
         if geo.flip:
             pts, vis = pts[self._perm], vis[self._perm]

@@ -9,6 +9,7 @@ from typing import Any
 
 from facealign.constants import ACR_VARIANCES, AUTHORS_PCA_DRAWS
 from facealign.data.augment import AugmentConfig
+from facealign.data.dataset import flip_shift_problem
 from facealign.errors import ConfigError
 from facealign.models.config import ModelConfig, number_in
 from facealign.utils.config import dataclass_from_dict
@@ -206,6 +207,10 @@ def _check_ranges(cfg: TrainConfig, source: str) -> None:
     if cfg.data.train_boxes not in (None, "yunet", "dlib", "cascade"):
         raise ConfigError(f"{source}: data.train_boxes must be yunet, dlib, cascade or null, got {cfg.data.train_boxes!r}")
     cfg.model.check(source, prefix="model.")
+    if cfg.augment is not None and cfg.augment.flip_shift is not None:
+        problem = flip_shift_problem(cfg.augment.flip_shift, cfg.model.get_scheme().num_points)
+        if problem:
+            raise ConfigError(f"{source}: {problem}")
     if cfg.model.crop != "facealign":
         # training warps crops with augmentation folded in; the authors' crops exist to run their models
         raise ConfigError(f"{source}: model.crop {cfg.model.crop!r} is for imported models; training uses crop: facealign")
