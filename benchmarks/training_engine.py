@@ -144,7 +144,8 @@ def main() -> None:
     args = ap.parse_args()
     out = (REPO / args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    results, report = {}, [f"CPU: {cpu_name()}, {os.cpu_count()} cores; torch threads as the config (2)"]
+    results, report = {}, [f"CPU: {cpu_name()}, {os.cpu_count()} cores; torch threads as the config (2) "
+                           "where a part does not set them"]
     for part in args.parts:
         if part == "parity":
             runs, text = part_parity(out, old_tree(args.old_commit))
