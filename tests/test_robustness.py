@@ -564,3 +564,13 @@ def test_video_rerun_on_a_clip_that_broke_keeps_the_old_outputs(tmp_path, model_
     assert rc == 2 and "no frame could be decoded" in err
     assert (out / "c.jsonl").read_text() == before and (out / "c_overlay.mp4").is_file()
     assert sorted(p.name for p in out.iterdir()) == ["c.jsonl", "c_overlay.mp4"]
+
+
+def test_tables_keep_their_width_and_progress_bars_fit_the_terminal(monkeypatch):
+    """A table is never folded to a narrow terminal (its lines are grepped); a progress bar is redrawn
+    in place, so it must fit: one wider than the terminal wraps, and each redraw leaves a row behind."""
+    from facealign.utils.progress import TABLE_WIDTH, console, progress_console
+
+    monkeypatch.setenv("COLUMNS", "40")
+    assert progress_console().width == 40
+    assert console().width == TABLE_WIDTH

@@ -18,6 +18,15 @@ def console(stderr: bool = False):
     return Console(stderr=stderr, highlight=False, width=TABLE_WIDTH)
 
 
+def progress_console():
+    """The console of progress bars: unlike tables, as wide as the terminal, because a bar is redrawn
+    in place and erased at the end (never grepped), and a bar wider than the terminal wraps onto a
+    second row that each redraw leaves behind."""
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
 def say(line: str, stderr: bool = False) -> None:
     """Print one message line plain: never wrapped or styled, whatever the terminal, because such
     lines (problems, errors, written files) are grepped and logged."""
@@ -33,6 +42,6 @@ def progress_bar(label: str, total: int, quiet: bool = False) -> Iterator[Callab
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=console(stderr=True), transient=True) as prog:
+                  console=progress_console(), transient=True) as prog:
         task = prog.add_task(label, total=total)
         yield lambda: prog.advance(task)
