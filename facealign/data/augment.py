@@ -54,6 +54,19 @@ class AugmentConfig:
     occluder_size: tuple[float, float] = (0.1, 0.35)
 
 
+def flip_shift_problem(flip_shift: object, points: int) -> str | None:
+    """Why ``flip_shift`` is not a valid :attr:`AugmentConfig.flip_shift` for ``points`` landmarks, or None."""
+    try:
+        shift = np.asarray(flip_shift, dtype=np.float64)
+    except (TypeError, ValueError):
+        return f"augment.flip_shift must be a list of {points} numbers, got {flip_shift!r:.80}"
+    if shift.shape != (points,):
+        return f"augment.flip_shift must hold one value per landmark ({points}), got shape {shift.shape}"
+    if not np.isfinite(shift).all() or np.abs(shift).max() > 0.5:
+        return "augment.flip_shift values are landmark-box sizes and must be finite and within +-0.5"
+    return None
+
+
 @dataclass
 class Geometry:
     """One random draw of the geometric augmentation."""

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from facealign.data.augment import AugmentConfig, Geometry, photometric, sample_geometry
+from facealign.data.augment import AugmentConfig, Geometry, flip_shift_problem, photometric, sample_geometry
 from facealign.data.crop import BoxSource, CropSpec, face_box, transform_points, warp_crop
 from facealign.data.sample import LandmarkSet
 
@@ -20,19 +20,6 @@ def _flip_shift(augment: AugmentConfig | None, points: int) -> np.ndarray | None
     if problem:
         raise ValueError(problem)
     return np.asarray(augment.flip_shift, dtype=np.float64)
-
-
-def flip_shift_problem(flip_shift: object, points: int) -> str | None:
-    """Why ``flip_shift`` is not a valid :attr:`AugmentConfig.flip_shift` for ``points`` landmarks, or None."""
-    try:
-        shift = np.asarray(flip_shift, dtype=np.float64)
-    except (TypeError, ValueError):
-        return f"augment.flip_shift must be a list of {points} numbers, got {flip_shift!r:.80}"
-    if shift.shape != (points,):
-        return f"augment.flip_shift must hold one value per landmark ({points}), got shape {shift.shape}"
-    if not np.isfinite(shift).all() or np.abs(shift).max() > 0.5:
-        return "augment.flip_shift values are landmark-box sizes and must be finite and within +-0.5"
-    return None
 
 
 class CropDataset(Dataset):

@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from facealign.constants import ACR_VARIANCES, AUTHORS_PCA_DRAWS
-from facealign.data.augment import AugmentConfig
-from facealign.data.dataset import flip_shift_problem
+from facealign.data.augment import AugmentConfig, flip_shift_problem
 from facealign.errors import ConfigError
 from facealign.models.config import ModelConfig, number_in
 from facealign.utils.config import dataclass_from_dict
