@@ -73,6 +73,7 @@ def print_flip_shift(model, data) -> None:
     import dataclasses
 
     from facealign.data.sample import LandmarkSet
+    from facealign.metrics.nme import normalizing_distance
     from facealign.predict.on_dataset import predict_dataset
 
     perm = np.asarray(data.scheme.flip_perm)
@@ -87,8 +88,7 @@ def print_flip_shift(model, data) -> None:
     pred, _ = predict_dataset(model, LandmarkSet(data.name, data.scheme, mirrored))
     back_x = np.asarray(widths, np.float64)[:, None] - 1 - pred[:, perm, 0]
     gt = data.landmarks()
-    wh = gt.max(axis=1) - gt.min(axis=1)
-    size = np.sqrt(wh[:, 0] * wh[:, 1])
+    size = normalizing_distance(gt, data.scheme, "bbox")  # the landmark-box size flip_shift is counted in
     need_px = gt[..., 0] - back_x  # (N, K): how far each mirrored label must move, image pixels
     shift = (need_px / size[:, None]).mean(axis=0)
     print("| faces | landmark-box size px | shift, image px | shift, box sizes |")

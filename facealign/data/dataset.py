@@ -64,7 +64,7 @@ class CropDataset(Dataset):
             return landmarks
         wh = landmarks.max(axis=0) - landmarks.min(axis=0)
         moved = landmarks.astype(np.float64, copy=True)
-        moved[:, 0] -= self._flip_shift[self._perm] * np.sqrt(max(wh[0] * wh[1], 0.0))
+        moved[:, 0] -= self._flip_shift[self._perm] * np.sqrt(wh[0] * wh[1])
         return moved
 
     def set_epoch(self, epoch: int) -> None:
