@@ -9,6 +9,7 @@ from torch.utils.data import Dataset
 from facealign.data.augment import AugmentConfig, Geometry, flip_shift_problem, photometric, sample_geometry
 from facealign.data.crop import BoxSource, CropSpec, face_box, transform_points, warp_crop
 from facealign.data.sample import LandmarkSet
+from facealign.schemes import landmark_box_size
 
 __all__ = ["CropDataset", "face_box", "BoxSource"]
 
@@ -62,9 +63,8 @@ class CropDataset(Dataset):
         before the mirror moves it by +x after; it becomes point perm[i])."""
         if self._flip_shift is None:
             return landmarks
-        wh = landmarks.max(axis=0) - landmarks.min(axis=0)
         moved = landmarks.astype(np.float64, copy=True)
-        moved[:, 0] -= self._flip_shift[self._perm] * np.sqrt(wh[0] * wh[1])
+        moved[:, 0] -= self._flip_shift[self._perm] * landmark_box_size(landmarks)
         return moved
 
     def set_epoch(self, epoch: int) -> None:

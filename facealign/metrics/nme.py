@@ -6,7 +6,7 @@ from typing import Literal
 
 import numpy as np
 
-from facealign.schemes import Scheme
+from facealign.schemes import Scheme, landmark_box_size
 
 Normalizer = Literal["inter_ocular", "inter_pupil", "bbox"]
 NORMALIZERS: tuple[str, ...] = ("inter_ocular", "inter_pupil", "bbox")
@@ -36,8 +36,7 @@ def normalizing_distance(gt: np.ndarray, scheme: Scheme, normalizer: Normalizer 
         left, right = (g[:, list(idx)].mean(axis=1) for idx in scheme.pupils)
         return np.linalg.norm(left - right, axis=-1)
     if normalizer == "bbox":
-        wh = g.max(axis=1) - g.min(axis=1)
-        return np.sqrt(wh[:, 0] * wh[:, 1])
+        return landmark_box_size(g)
     raise ValueError(f"unknown normalizer {normalizer!r}; choose one of {list(NORMALIZERS)}")
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from facealign.errors import SchemeError
 from facealign.schemes.builtin import AFLW_19, ALIASES, BUILTIN_SCHEMES, COFW_29, IBUG_68, LAPA_106, WFLW_98
-from facealign.schemes.scheme import Scheme, load_scheme_file, perm_from_pairs
+from facealign.schemes.scheme import Scheme, landmark_box_size, load_scheme_file, perm_from_pairs
 
 
 def get_scheme(name_or_path: str | Path | Scheme) -> Scheme:
@@ -37,5 +37,6 @@ def scheme_for_points(num_points: int) -> Scheme:
 
 __all__ = [
     "Scheme", "SchemeError", "get_scheme", "scheme_for_points", "load_scheme_file", "perm_from_pairs",
+    "landmark_box_size",
     "IBUG_68", "WFLW_98", "COFW_29", "LAPA_106", "AFLW_19", "BUILTIN_SCHEMES",
 ]

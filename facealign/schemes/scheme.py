@@ -162,6 +162,20 @@ def _check_indices(idx: Sequence[int], k: int, where: str) -> None:
             raise SchemeError(f"{where}: index {i} outside 0..{k - 1}")
 
 
+def landmark_box_size(points: np.ndarray) -> np.ndarray:
+    """sqrt(w * h) of the landmark box: the face scale that holds for every scheme, shared by the
+    ``bbox`` NME normaliser and ``augment.flip_shift`` (measured in the one, applied in the other).
+
+    Args:
+        points: (..., K, 2) landmarks.
+
+    Returns:
+        (...) box sizes, in the dtype of ``points``.
+    """
+    wh = points.max(axis=-2) - points.min(axis=-2)
+    return np.sqrt(wh[..., 0] * wh[..., 1])
+
+
 def perm_from_pairs(num_points: int, pairs: Sequence[tuple[int, int]]) -> tuple[int, ...]:
     """Build a flip permutation from left/right swap pairs; unlisted points map to themselves."""
     perm = list(range(num_points))
