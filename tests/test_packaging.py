@@ -1,0 +1,38 @@
+"""A wheel built from this tree (what `pip install .` or a published release installs) holds every
+file the package reads at run time: the bundled weights and their ONNX files included."""
+
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def package_data_files() -> set[str]:
+    """Every file under facealign/ that is not Python source or a cache, as wheel member names."""
+    pkg = ROOT / "facealign"
+    return {p.relative_to(ROOT).as_posix() for p in pkg.rglob("*")
+            if p.is_file() and p.suffix not in (".py", ".pyc") and "__pycache__" not in p.parts}
+
+
+def test_wheel_holds_the_bundled_models_and_every_data_file(tmp_path):
+    src = tmp_path / "src"  # build from a copy, so the build writes nothing into the checkout
+    shutil.copytree(ROOT / "facealign", src / "facealign", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, src / name)
+    run = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
+                          "-q", "-w", str(tmp_path / "dist"), str(src)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    (wheel,) = (tmp_path / "dist").glob("facealign-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    missing = sorted(package_data_files() - names)
+    assert not missing, f"not in the wheel: {missing}"
+    registry = json.loads(zipfile.ZipFile(wheel).read("facealign/zoo/models.json"))
+    for entry in registry["models"]:
+        for key in ("file", "onnx_file"):
+            if entry.get(key):
+                assert f"facealign/zoo/weights/{entry[key]}" in names, entry[key]
+    assert registry["aliases"]["default"] in {m["name"] for m in registry["models"]}
