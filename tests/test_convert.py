@@ -294,7 +294,7 @@ def test_import_with_a_name_then_predict_by_that_name(tmp_path, monkeypatch, cap
     (tmp_path / "cache" / "user_models.json").write_text('{"models": [{"name": "x"}]}')
     with pytest.raises(FaceAlignError, match="user_models.json: not a valid user model registry"):
         resolve("x")
-    assert resolve("default").name == "ytf68-mnv2-128.safetensors"  # the bundled models still load
+    assert resolve("default").name == "ytf68-mnv2-128-mirrored.safetensors"  # the bundled models still load
 
 
 def acr_source_faces():
