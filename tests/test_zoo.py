@@ -180,3 +180,16 @@ def test_download_interrupted_leaves_no_partial_file(endless_server, tmp_path, m
     with pytest.raises(KeyboardInterrupt):
         download(f"{endless_server}/endless", "0" * 64, tmp_path, progress=ctrl_c)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_models_lists_each_alias_beside_its_model_with_its_val_nme(capsys):
+    from facealign.cli.main import main
+    from facealign.zoo import aliases
+
+    assert main(["models"]) == 0
+    out = capsys.readouterr().out
+    target = aliases()["default"]
+    row = next(line for line in out.splitlines() if f" {target} " in line)
+    assert " default " in row
+    nme = next(e for e in list_models() if e.name == target).metrics["nme_inter_ocular_pct"]
+    assert f" {nme:.2f} " in row and "val NME %: inter-ocular NME" in out

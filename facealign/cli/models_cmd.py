@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from facealign.cli.common import console
+from facealign.cli.common import console, say
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -15,13 +15,19 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from rich.table import Table
 
-    from facealign.zoo import list_models
+    from facealign.zoo import aliases, list_models
 
+    alias_of: dict[str, list[str]] = {}
+    for alias, name in aliases().items():
+        alias_of.setdefault(name, []).append(alias)
     t = Table(title="facealign models")
-    for c in ("name", "where", "sha256", "description"):
+    for c in ("name", "alias", "where", "val NME %", "sha256", "description"):
         t.add_column(c)
     for e in list_models():
-        t.add_row(e.name, "bundled" if e.file else ("user: " + e.path) if e.path else (e.url or ""), e.sha256[:12],
-                  e.description)
+        nme = e.metrics.get("nme_inter_ocular_pct")
+        t.add_row(e.name, ", ".join(alias_of.get(e.name, [])),
+                  "bundled" if e.file else ("user: " + e.path) if e.path else (e.url or ""),
+                  f"{nme:.2f}" if isinstance(nme, (int, float)) else "", e.sha256[:12], e.description)
     console().print(t)
+    say("val NME %: inter-ocular NME on the validation data of each model's metrics (bundled models: YTF-68 val, landmark boxes)")
     return 0

@@ -118,6 +118,13 @@ def register_user_model(name: str, path: str | Path, description: str = "") -> Z
     return entry
 
 
+def aliases() -> dict[str, str]:
+    """The registry's aliases, e.g. ``{"default": "ytf68-mnv2-128-mirrored"}``: alias -> model name."""
+    if not REGISTRY.is_file():
+        return {}
+    return dict(json.loads(REGISTRY.read_text(encoding="utf-8")).get("aliases", {}))
+
+
 def list_models() -> list[ZooEntry]:
     """Every registry entry (aliases not repeated)."""
     seen, out = set(), []
