@@ -2,12 +2,13 @@
 ground-truth landmark box that `facealign evaluate` crops with.
 
 Usage:
-    python benchmarks/pipeline_accuracy.py [--model default] [--detectors dlib cascade] [--refine 0 1 2]
+    python benchmarks/pipeline_accuracy.py [--model default] [--detectors dlib cascade] [--refine 0 1 2] [--flip]
 
 On YTF-68 val (one face per image): for each detector and number of refine passes, the share of
 faces found (a detection whose box contains the centre of the face's landmark box), and the NME,
 FR@0.10 and AUC of the found faces; the last row is the ground-truth-box protocol (P1) for
-comparison. Prints a Markdown table.
+comparison. ``--flip`` adds flip test-time augmentation to every pass (two model runs per pass).
+Prints a Markdown table.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ def main() -> None:
     ap.add_argument("--detectors", nargs="+", default=["yunet", "dlib", "cascade"])
     ap.add_argument("--refine", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--flip", action="store_true", help="flip test-time augmentation in every pass")
     args = ap.parse_args()
+    flip = True if args.flip else None
 
     from facealign.data import load_dataset
     from facealign.detect import dlib_available
@@ -37,7 +40,7 @@ def main() -> None:
     val = load_dataset(f"csv:{SHARED / 'ytf68/val/landmarks.csv'}")
     images = [s.load_image() for s in val.samples]
     gt = val.landmarks()
-    print(f"model {args.model}, YTF-68 val ({len(val)} faces)\n")
+    print(f"model {args.model}{', flip test-time augmentation' if args.flip else ''}, YTF-68 val ({len(val)} faces)\n")
     print("| detector | refine passes | faces found % | NME % (found faces) | FR@0.10 % | AUC@0.10 % |")
     print("|---|---|---|---|---|---|")
     for det in args.detectors:
@@ -45,7 +48,7 @@ def main() -> None:
             print("| dlib | | not installed | | | |")
             continue
         for refine in args.refine:
-            al = FaceAligner(args.model, detector=det, refine=refine, threads=args.threads)
+            al = FaceAligner(args.model, detector=det, refine=refine, threads=args.threads, flip=flip)
             pred = np.full(gt.shape, np.nan, np.float32)
             for i, (s, res) in enumerate(zip(val.samples, al.predict(images))):
                 b = s.landmark_box()
@@ -56,7 +59,7 @@ def main() -> None:
             found = ~np.isnan(pred[:, 0, 0])
             r = summarize(nme(pred[found], gt[found], val.scheme))
             print(f"| {det} | {refine} | {found.mean() * 100:.1f} | {r['nme']:.2f} | {r['fr']:.2f} | {r['auc']:.1f} |")
-    al = FaceAligner(args.model, threads=args.threads, refine=0)
+    al = FaceAligner(args.model, threads=args.threads, refine=0, flip=flip)
     boxes = [s.landmark_box()[None] for s in val.samples]
     pred = np.stack([r.landmarks[0] for r in al.predict(images, boxes=boxes)])
     r = summarize(nme(pred, gt, val.scheme))

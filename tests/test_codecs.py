@@ -100,3 +100,24 @@ def test_flip_merge_is_the_same_for_numpy_and_torch():
     both = np.concatenate([pts[:2], mirror])
     merged, _ = merge_flip_pass(both, np.ones((4, 68)), IBUG_68, 64)
     np.testing.assert_allclose(merged, pts[:2], atol=1e-12)
+
+
+def test_flip_merge_moves_the_mirrored_pass_by_flip_shift():
+    """A model that learned labels which are not mirror-symmetric places them by their convention
+    on a mirrored crop too: mapped back, its point j sits flip_shift[j] landmark-box sizes left of
+    the plain pass. The merge moves it back, so both passes agree (numpy and torch alike)."""
+    from facealign.schemes import landmark_box_size
+
+    rng = np.random.default_rng(1)
+    plain = rng.uniform(10, 54, (3, 68, 2))
+    shift = rng.uniform(0.01, 0.05, 68)
+    back = plain.copy()
+    back[..., 0] -= shift[None] * landmark_box_size(plain)[:, None]
+    both = np.concatenate([plain, IBUG_68.flip_points(back, 64)])  # the mirrored pass as the model gives it
+    sc = np.ones((6, 68))
+    merged, _ = merge_flip_pass(both, sc, IBUG_68, 64, tuple(shift))
+    np.testing.assert_allclose(merged, plain, atol=1e-9)
+    unshifted, _ = merge_flip_pass(both, sc, IBUG_68, 64)
+    np.testing.assert_allclose(plain[..., 0] - unshifted[..., 0], shift[None] * landmark_box_size(plain)[:, None] / 2, atol=1e-9)
+    merged_t, _ = merge_flip_pass(torch.tensor(both), torch.tensor(sc), IBUG_68, 64, tuple(shift))
+    np.testing.assert_allclose(merged_t.numpy(), merged, atol=1e-9)

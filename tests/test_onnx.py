@@ -160,3 +160,27 @@ def test_int8_quantization_keeps_accuracy(tmp_path, ytf_val, capsys):
     with pytest.raises(FaceAlignError, match="decode 'none'"):
         quantize_int8(ingraph, tmp_path / "y.onnx", crops)
     assert not (tmp_path / "y.onnx").exists()
+
+
+def test_flip_on_an_onnx_file_exported_without_it_and_flip_shift_in_the_graph(tmp_path, ytf_val):
+    """--flip on an in-graph file exported without flip averaging runs the mirrored crops as a
+    second batch (it was ignored before); a model's flip_shift moves the mirrored pass in the graph
+    and in numpy alike; a file whose graph averages flips refuses to run without them."""
+    torch.manual_seed(0)
+    shift = tuple(float(v) for v in np.linspace(0.02, 0.05, 68))
+    model = create_model("mobilenetv2", head="heatmap", input_size=64, flip_shift=shift).eval()
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_var.uniform_(0.5, 2.0)
+    crops = real_crops(ytf_val, 64)
+    want, _ = model.predict(torch.from_numpy(crops).permute(0, 3, 1, 2), flip=True)
+    plain = OnnxRunner(export_onnx(model, tmp_path / "plain.onnx"), threads=1)
+    assert np.abs(plain.predict_crops(crops, flip=True)[0] - want.double().numpy()).max() <= 0.01
+    assert np.abs(plain.predict_crops(crops)[0] - plain.predict_crops(crops, flip=True)[0]).max() > 0.05
+    model.config.flip_test = True
+    for decode in ("in-graph", "none"):
+        rt = OnnxRunner(export_onnx(model, tmp_path / f"flip_{decode}.onnx", decode=decode), threads=1)
+        assert rt.config.flip_shift == shift
+        assert np.abs(rt.predict_crops(crops)[0] - want.double().numpy()).max() <= 0.01
+    with pytest.raises(FaceAlignError, match="flip averaging is built into this ONNX file"):
+        OnnxRunner(tmp_path / "flip_in-graph.onnx").predict_crops(crops, flip=False)

@@ -299,3 +299,16 @@ def test_train_boxes_must_name_a_detector(tmp_path):
 def test_flip_shift_is_checked_when_the_config_loads(tmp_path, shift, message):
     with pytest.raises(ConfigError, match=message):
         config_from_dict(tiny_config(tmp_path, **{"augment.flip_shift": shift}), "run.yaml")
+
+
+def test_augment_flip_shift_travels_into_the_model_config(tmp_path):
+    """The trained model carries its labels' asymmetry, so its flip test-time augmentation keeps
+    their convention; a different model.flip_shift beside it is refused."""
+    shift = [0.03] * 68
+    cfg = config_from_dict(tiny_config(tmp_path, **{"augment.flip_shift": shift}), "run.yaml")
+    assert cfg.model.flip_shift == tuple(shift)
+    assert config_from_dict(tiny_config(tmp_path), "run.yaml").model.flip_shift is None
+    with pytest.raises(ConfigError, match="model.flip_shift and augment.flip_shift describe the same labels"):
+        config_from_dict(tiny_config(tmp_path, **{"augment.flip_shift": shift, "model.flip_shift": [0.02] * 68}), "run.yaml")
+    with pytest.raises(ConfigError, match=r"run.yaml: model.flip_shift must hold one value per landmark \(68\)"):
+        config_from_dict(tiny_config(tmp_path, **{"model.flip_shift": [0.02] * 5}), "run.yaml")

@@ -23,7 +23,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--box", choices=["landmarks", "dataset"],
                    help="crop box: landmarks (P1) or the data set's boxes (P2); default: the model's training box")
     p.add_argument("--batch-size", type=at_least(1), default=64)
-    p.add_argument("--backend", default="torch", choices=["torch", "onnx"], help="engine that runs --model")
+    p.add_argument("--flip", action="store_true", help="flip test-time augmentation (two passes per face)")
+    p.add_argument("--backend", default="auto", choices=["auto", "torch", "onnx"],
+                   help="engine that runs --model (auto: ONNX Runtime for .onnx files, else PyTorch)")
     p.add_argument("--normalizer", default="inter_ocular", choices=NORMALIZERS)
     p.add_argument("--threshold", type=at_least(1e-6, float), default=0.1, help="failure threshold and AUC limit (default 0.10)")
     p.add_argument("--json", action="store_true", help="print exactly one JSON object")
@@ -66,7 +68,8 @@ def run_model(spec: str, data, args: argparse.Namespace):
     from facealign.cli.common import progress_bar
     from facealign.errors import FaceAlignError
 
-    if args.backend == "onnx":
+    backend = args.backend if args.backend != "auto" else "onnx" if str(spec).lower().endswith(".onnx") else "torch"
+    if backend == "onnx":
         from facealign.predict.runners import onnx_runner
 
         model = onnx_runner(spec)
@@ -81,14 +84,16 @@ def run_model(spec: str, data, args: argparse.Namespace):
                              f"the two is declared (facealign.schemes.maps)")
     with progress_bar(f"evaluating {Path(spec).name}", len(data), quiet=args.json) as advance:
         step = lambda k: [advance() for _ in range(k)]  # noqa: E731
-        if args.backend == "onnx":
+        if backend == "onnx":
             from facealign.predict.on_dataset import predict_dataset_numpy
 
-            pred = predict_dataset_numpy(model, data, box=args.box, batch_size=args.batch_size, progress=step)[0]
+            pred = predict_dataset_numpy(model, data, box=args.box, batch_size=args.batch_size, progress=step,
+                                         flip=args.flip or None)[0]
         else:
             from facealign.predict import predict_dataset
 
-            pred = predict_dataset(model, data, box=args.box, batch_size=args.batch_size, progress=step)[0]
+            pred = predict_dataset(model, data, box=args.box, batch_size=args.batch_size, progress=step,
+                                   flip=args.flip or None)[0]
     if mapped:  # e.g. a WFLW model scored on 68-point data through the declared 98 -> 68 map
         say(f"{spec}: {model.scheme.name} points mapped to {data.scheme.name} by the declared scheme map", stderr=True)
         return map_points(pred, model.scheme, data.scheme).astype(np.float32)

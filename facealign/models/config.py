@@ -31,6 +31,11 @@ class ModelConfig:
         he_uniform: He-uniform init of the regression layer (the paper's EfficientNet heads).
         heatmap: Heatmap-head settings.
         flip_test: Average with the prediction on the mirrored crop (test-time augmentation).
+        flip_shift: For labels that are not mirror-symmetric (YTF-68's), one value per landmark,
+            in landmark-box sizes: how far flip test-time augmentation moves the mirrored pass's
+            points along +x so that both passes keep the labels' convention (the values of
+            ``augment.flip_shift``, which training copies here; ``tools/label_bias.py --mirror``
+            measures them). None: the labels are mirror-symmetric.
         backbone_options: timm keyword arguments (``pad_type``, ``bn_eps``) for networks
             converted from other frameworks (Keras: ``{"pad_type": "same", "bn_eps": 0.001}``).
         regression_centre: Crop centre of the regression codec: ``pixel`` ((S - 1) / 2,
@@ -53,6 +58,7 @@ class ModelConfig:
     he_uniform: bool = False
     heatmap: HeatmapConfig = field(default_factory=HeatmapConfig)
     flip_test: bool = False
+    flip_shift: tuple[float, ...] | None = None
     backbone_options: dict = field(default_factory=dict)
     regression_centre: str = "pixel"
     crop: str = "facealign"
@@ -115,9 +121,15 @@ class ModelConfig:
             except ValueError as e:
                 raise ConfigError(f"{source}: {e}") from None
         try:
-            self.get_scheme()
+            scheme = self.get_scheme()
         except Exception as e:  # noqa: BLE001 - any scheme error becomes one line naming the file
             raise ConfigError(f"{source}: {prefix}scheme: {e}") from None
+        if self.flip_shift is not None:
+            from facealign.data.augment import flip_shift_problem
+
+            problem = flip_shift_problem(self.flip_shift, scheme.num_points)
+            if problem:
+                raise ConfigError(f"{source}: {prefix}{problem.replace('augment.flip_shift', 'flip_shift')}")
 
 
 BOXES = ("landmarks", "dataset")

@@ -69,14 +69,15 @@ class LandmarkModel(nn.Module):
 
         Args:
             flip: Also run the mirrored crops, map their points back (x -> S - 1 - x, labels
-                permuted with the scheme) and average; default ``config.flip_test``.
+                permuted with the scheme, moved by ``config.flip_shift`` when the labels are not
+                mirror-symmetric) and average; default ``config.flip_test``.
         """
         flip = self.config.flip_test if flip is None else flip
         if not flip:
             return self.codec.decode(self(images))
         both = torch.cat([images, images.flip(3)], dim=0)
         pts, scores = self.codec.decode(self(both))
-        return merge_flip_pass(pts, scores, self.scheme, self.config.input_size)
+        return merge_flip_pass(pts, scores, self.scheme, self.config.input_size, self.config.flip_shift)
 
 
 def create_model(backbone: str = "mobilenetv2_100", head: str = "regression", scheme: str | dict = "300w",

@@ -14,13 +14,15 @@ if TYPE_CHECKING:
 
 
 def predict_dataset(model: "LandmarkModel", data: LandmarkSet, box: str | None = None, batch_size: int = 64,
-                    workers: int = 0, channels_last: bool = True, progress=None, device=None) -> tuple[np.ndarray, np.ndarray]:
+                    workers: int = 0, channels_last: bool = True, progress=None, device=None,
+                    flip: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Crop each face with the model's crop settings, run the model, map points back.
 
     Args:
         box: ``landmarks`` (P1) or ``dataset`` (P2); default the box type the model was trained with.
         progress: Optional callable(n) advanced by the number of faces done.
         device: Where the model runs (default: where its weights are).
+        flip: Flip test-time augmentation (default the model's ``flip_test``).
 
     Returns:
         (landmarks (N, K, 2) float32 in original-image pixels, scores (N, K) float32).
@@ -40,7 +42,7 @@ def predict_dataset(model: "LandmarkModel", data: LandmarkSet, box: str | None =
             x = batch["image"]
             if channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
-            pts, scores = model.predict(x.to(device or next(model.parameters()).device))
+            pts, scores = model.predict(x.to(device or next(model.parameters()).device), flip=flip)
             inv = invert_affine(batch["matrix"].double().numpy())
             pts64 = pts.double().cpu().numpy()
             pts_out.append(np.stack([transform_points(p, m) for p, m in zip(pts64, inv)]).astype(np.float32))
@@ -56,7 +58,7 @@ def predict_dataset(model: "LandmarkModel", data: LandmarkSet, box: str | None =
 
 
 def predict_dataset_numpy(runner, data: LandmarkSet, box: str | None = None, batch_size: int = 64,
-                          progress=None) -> tuple[np.ndarray, np.ndarray]:
+                          progress=None, flip: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
     """:func:`predict_dataset` for a torch-free runner (e.g. :class:`~facealign.predict.runners.OnnxRunner`):
     the same crops (no augmentation), cut with numpy/OpenCV."""
     cfg = runner.config
@@ -65,7 +67,7 @@ def predict_dataset_numpy(runner, data: LandmarkSet, box: str | None = None, bat
     for s in range(0, len(data), batch_size):
         chunk = data.samples[s:s + batch_size]
         crops, mats = model_crops(chunk, cfg, box or cfg.box)
-        pts, scores = runner.predict_crops(crops)
+        pts, scores = runner.predict_crops(crops, flip)
         pts_out.append(np.stack([transform_points(p, invert_affine(m)) for p, m in zip(pts, mats)]).astype(np.float32))
         score_out.append(scores)
         if progress is not None:

@@ -103,18 +103,32 @@ class OnnxRunner:
     def predict_crops(self, crops: np.ndarray, flip: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(B, S, S, 3) uint8 RGB crops -> (points (B, K, 2) float64 crop pixels, scores (B, K)).
 
-        With in-graph decoding, flip averaging is baked into the graph as exported; with
-        ``decode none`` it is done here (``flip``, default the model's ``flip_test``)."""
+        ``flip`` (default the model's ``flip_test``): with ``decode none`` the flip pass is run
+        and merged here. An in-graph file exported with flip averaging (``flip_test`` in its
+        metadata) always averages; one exported without it gets the mirrored crops as a second
+        batch, merged here as the graph would.
+
+        Raises:
+            FaceAlignError: ``flip=False`` on a file whose graph averages flips (it cannot be undone).
+        """
         x = np.ascontiguousarray(crops.transpose(0, 3, 1, 2))
-        if self.decode == "in-graph":
-            outs = self.session.run(None, {"image": x})
-            return outs[0].astype(np.float64), outs[1].astype(np.float32)
         flip = self.config.flip_test if flip is None else flip
+        if self.decode == "in-graph":
+            if flip == self.config.flip_test:
+                outs = self.session.run(None, {"image": x})
+                return outs[0].astype(np.float64), outs[1].astype(np.float32)
+            if not flip:
+                raise FaceAlignError(f"{self.path}: flip averaging is built into this ONNX file (exported with "
+                                     "--flip); it cannot run without it")
+            outs = self.session.run(None, {"image": np.concatenate([x, np.ascontiguousarray(x[..., ::-1])])})
+            pts, sc = merge_flip_pass(outs[0].astype(np.float64), outs[1].astype(np.float32), self.scheme,
+                                      self.config.input_size, self.config.flip_shift)
+            return pts, sc.astype(np.float32)
         if not flip:
             return self.decode_output(self.session.run(None, {"image": x})[0])
         both = np.concatenate([x, np.ascontiguousarray(x[..., ::-1])])
         pts, sc = self.decode_output(self.session.run(None, {"image": both})[0])
-        return merge_flip_pass(pts, sc, self.scheme, self.config.input_size)
+        return merge_flip_pass(pts, sc, self.scheme, self.config.input_size, self.config.flip_shift)
 
 
 def _check_graph(session: Any, cfg: ModelConfig, points: int, decode: str, path: Path) -> None:

@@ -162,16 +162,19 @@ def _check_indices(idx: Sequence[int], k: int, where: str) -> None:
             raise SchemeError(f"{where}: index {i} outside 0..{k - 1}")
 
 
-def landmark_box_size(points: np.ndarray) -> np.ndarray:
+def landmark_box_size(points: Any) -> Any:
     """sqrt(w * h) of the landmark box: the face scale that holds for every scheme, shared by the
-    ``bbox`` NME normaliser and ``augment.flip_shift`` (measured in the one, applied in the other).
+    ``bbox`` NME normaliser and ``flip_shift`` (measured in the one, applied in the others).
 
     Args:
-        points: (..., K, 2) landmarks.
+        points: (..., K, 2) landmarks: a numpy array or a torch tensor (traceable for ONNX).
 
     Returns:
-        (...) box sizes, in the dtype of ``points``.
+        (...) box sizes, in the dtype (and, for a tensor, on the device) of ``points``.
     """
+    if hasattr(points, "detach"):  # a torch tensor (schemes stay torch-free)
+        wh = points.amax(dim=-2) - points.amin(dim=-2)
+        return (wh[..., 0] * wh[..., 1]).sqrt()
     wh = points.max(axis=-2) - points.min(axis=-2)
     return np.sqrt(wh[..., 0] * wh[..., 1])
 

@@ -179,6 +179,14 @@ def config_from_dict(raw: dict[str, Any], source: str = "config") -> TrainConfig
     if t.devices < 1 or t.num_nodes < 1:
         raise ConfigError(f"{source}: trainer.devices and trainer.num_nodes must be >= 1")
     _check_ranges(cfg, source)
+    if cfg.augment is not None and cfg.augment.flip_shift is not None:
+        # the trained model carries its labels' asymmetry, so its flip test-time augmentation keeps it
+        shift = tuple(float(v) for v in cfg.augment.flip_shift)
+        if cfg.model.flip_shift is None:
+            cfg.model.flip_shift = shift
+        elif tuple(float(v) for v in cfg.model.flip_shift) != shift:
+            raise ConfigError(f"{source}: model.flip_shift and augment.flip_shift describe the same labels; "
+                              "give one of them, or equal values")
     return cfg
 
 
