@@ -54,16 +54,17 @@ class AugmentConfig:
     occluder_size: tuple[float, float] = (0.1, 0.35)
 
 
-def flip_shift_problem(flip_shift: object, points: int) -> str | None:
-    """Why ``flip_shift`` is not a valid :attr:`AugmentConfig.flip_shift` for ``points`` landmarks, or None."""
+def flip_shift_problem(flip_shift: object, points: int, key: str = "augment.flip_shift") -> str | None:
+    """Why ``flip_shift`` is not a valid :attr:`AugmentConfig.flip_shift` (or ``ModelConfig.flip_shift``)
+    for ``points`` landmarks, or None; the message names the value as ``key``."""
     try:
         shift = np.asarray(flip_shift, dtype=np.float64)
     except (TypeError, ValueError):
-        return f"augment.flip_shift must be a list of {points} numbers, got {flip_shift!r:.80}"
+        return f"{key} must be a list of {points} numbers, got {flip_shift!r:.80}"
     if shift.shape != (points,):
-        return f"augment.flip_shift must hold one value per landmark ({points}), got shape {shift.shape}"
+        return f"{key} must hold one value per landmark ({points}), got shape {shift.shape}"
     if not np.isfinite(shift).all() or np.abs(shift).max() > 0.5:
-        return "augment.flip_shift values are landmark-box sizes and must be finite and within +-0.5"
+        return f"{key} values are landmark-box sizes and must be finite and within +-0.5"
     return None
 
 

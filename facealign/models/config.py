@@ -127,9 +127,9 @@ class ModelConfig:
         if self.flip_shift is not None:
             from facealign.data.augment import flip_shift_problem
 
-            problem = flip_shift_problem(self.flip_shift, scheme.num_points)
+            problem = flip_shift_problem(self.flip_shift, scheme.num_points, key=f"{prefix}flip_shift")
             if problem:
-                raise ConfigError(f"{source}: {prefix}{problem.replace('augment.flip_shift', 'flip_shift')}")
+                raise ConfigError(f"{source}: {problem}")
 
 
 BOXES = ("landmarks", "dataset")

@@ -113,22 +113,21 @@ class OnnxRunner:
         """
         x = np.ascontiguousarray(crops.transpose(0, 3, 1, 2))
         flip = self.config.flip_test if flip is None else flip
-        if self.decode == "in-graph":
-            if flip == self.config.flip_test:
-                outs = self.session.run(None, {"image": x})
-                return outs[0].astype(np.float64), outs[1].astype(np.float32)
-            if not flip:
-                raise FaceAlignError(f"{self.path}: flip averaging is built into this ONNX file (exported with "
-                                     "--flip); it cannot run without it")
-            outs = self.session.run(None, {"image": np.concatenate([x, np.ascontiguousarray(x[..., ::-1])])})
-            pts, sc = merge_flip_pass(outs[0].astype(np.float64), outs[1].astype(np.float32), self.scheme,
-                                      self.config.input_size, self.config.flip_shift)
-            return pts, sc.astype(np.float32)
-        if not flip:
-            return self.decode_output(self.session.run(None, {"image": x})[0])
+        in_graph = self.decode == "in-graph"
+        if in_graph and self.config.flip_test and not flip:
+            raise FaceAlignError(f"{self.path}: flip averaging is built into this ONNX file (exported with "
+                                 "--flip); it cannot run without it")
+        if not flip or (in_graph and self.config.flip_test):  # one run: plain, or the graph averages
+            return self._points(self.session.run(None, {"image": x}))
         both = np.concatenate([x, np.ascontiguousarray(x[..., ::-1])])
-        pts, sc = self.decode_output(self.session.run(None, {"image": both})[0])
+        pts, sc = self._points(self.session.run(None, {"image": both}))
         return merge_flip_pass(pts, sc, self.scheme, self.config.input_size, self.config.flip_shift)
+
+    def _points(self, outs: list) -> tuple[np.ndarray, np.ndarray]:
+        """The session's outputs -> (points, scores), decoded here for ``decode none``."""
+        if self.decode == "in-graph":
+            return outs[0].astype(np.float64), outs[1].astype(np.float32)
+        return self.decode_output(outs[0])
 
 
 def _check_graph(session: Any, cfg: ModelConfig, points: int, decode: str, path: Path) -> None:

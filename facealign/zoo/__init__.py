@@ -120,9 +120,7 @@ def register_user_model(name: str, path: str | Path, description: str = "") -> Z
 
 def aliases() -> dict[str, str]:
     """The registry's aliases, e.g. ``{"default": "ytf68-mnv2-128-mirrored"}``: alias -> model name."""
-    if not REGISTRY.is_file():
-        return {}
-    return dict(json.loads(REGISTRY.read_text(encoding="utf-8")).get("aliases", {}))
+    return {key: e.name for key, e in _registry().items() if key != e.name}
 
 
 def list_models() -> list[ZooEntry]:
