@@ -34,5 +34,9 @@ class ImageError(DataError):
     """An image cannot be read or decoded."""
 
 
+class ImageTooLarge(ImageError):
+    """An image is over a size limit (pixels, aspect ratio): refused before it is decoded."""
+
+
 class ConfigError(FaceAlignError, ValueError):
     """A configuration value is unknown or has the wrong type."""

@@ -288,8 +288,8 @@ def test_ray_shards_match_predict_and_resume(tmp_path, capsys):
         args = ["predict", str(manifest), "--engine", "ray", "--out", str(out), "--shard-size", "3", "--actors", "2",
                 "--batch", "2"]
         assert main(args) == 0
-        assert sorted(p.name for p in out.iterdir()) == ["shard-00000.jsonl", "shard-00001.jsonl", "shard-00002.jsonl"]
-        recs = [json.loads(x) for f in sorted(out.iterdir()) for x in f.read_text().splitlines()]
+        assert sorted(p.name for p in out.glob("shard-*")) == ["shard-00000.jsonl", "shard-00001.jsonl", "shard-00002.jsonl"]
+        recs = [json.loads(x) for f in sorted(out.glob("shard-*")) for x in f.read_text().splitlines()]
         assert [r["image"] for r in recs] == paths
         local = FaceAligner().predict(paths)
         for r, want in zip(recs, local):
@@ -299,6 +299,11 @@ def test_ray_shards_match_predict_and_resume(tmp_path, capsys):
         assert main(args) == 0
         assert "3 shards; 1 written, 2 skipped (done before)" in capsys.readouterr().err
         assert len((out / "shard-00001.jsonl").read_text().splitlines()) == 3
+        # another model into the same shards: refused in one line, the old shards kept (checked before Ray runs)
+        (out / "shard-00001.jsonl").unlink()
+        assert main(args + ["--model", "ytf68-mnv2x050-96"]) == 2
+        assert "its shards were written with another model" in capsys.readouterr().err
+        assert not (out / "shard-00001.jsonl").exists()
     finally:
         ray.shutdown()
 

@@ -23,18 +23,19 @@ def load_data_from_args(args: argparse.Namespace) -> LandmarkSet:
     return load_dataset(args.data, split=args.split, images=args.images, scheme=args.scheme)
 
 
-def at_least(minimum: float, kind: type = int):
-    """An argparse ``type`` accepting a number (``int`` or ``float``) >= ``minimum``, with the
-    reason in the one-line error otherwise."""
+def at_least(minimum: float, kind: type = int, maximum: float | None = None):
+    """An argparse ``type`` accepting a number (``int`` or ``float``) >= ``minimum`` (and <=
+    ``maximum`` when given), with the reason in the one-line error otherwise."""
     name = "an integer" if kind is int else "a number"
+    rule = f">= {minimum:g}" if maximum is None else f"in [{minimum:g}, {maximum:g}]"
 
     def parse(text: str):
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"must be {name} >= {minimum:g}, got {text!r}") from None
-        if not (value >= minimum) or (kind is float and value == float("inf")):
-            raise argparse.ArgumentTypeError(f"must be {name} >= {minimum:g}, got {text!r}")
+            raise argparse.ArgumentTypeError(f"must be {name} {rule}, got {text!r}") from None
+        if not (value >= minimum) or (kind is float and value == float("inf")) or (maximum is not None and value > maximum):
+            raise argparse.ArgumentTypeError(f"must be {name} {rule}, got {text!r}")
         return value
 
     parse.__name__ = kind.__name__

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
 from facealign.cli.common import at_least, progress_bar, say
 from facealign.cli.outputs import (
     ImageOutputs,
+    check_output_folder,
     check_replaceable,
     drop_own_outputs,
     is_facealign_json,
@@ -25,7 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("crop", help="aligned face crops for recognition or data sets (one PNG per face)")
     p.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
     p.add_argument("--out", required=True, help="output folder: <image>_face<i>.png per face and <image>_crops.json")
-    p.add_argument("--size", type=at_least(16), default=112, help="crop side in pixels (default 112, ArcFace's)")
+    p.add_argument("--size", type=at_least(16, int, 4096), default=112,
+                   help="crop side in pixels, 16-4096 (default 112, ArcFace's)")
     p.add_argument("--template", choices=["arcface", "ffhq"], default="arcface",
                    help="arcface: similarity to the ArcFace 5-point template; ffhq: the FFHQ data set's loose crop")
     p.add_argument("--padding", type=at_least(0.0, float), default=0.0,
@@ -48,6 +51,22 @@ def _face_png(p: ImageOutputs, out: Path, i: int) -> Path:
     return out / p.stem.with_name(f"{p.stem.name}_face{i}.png")
 
 
+def _face_pngs_in_place(p: ImageOutputs, out: Path) -> list[Path]:
+    """Every existing ``<image>_face<i>.png`` of this image, whatever ``i`` (a run may write any)."""
+    folder = out / p.stem.parent
+    pat = re.compile(re.escape(p.stem.name) + r"_face\d+\.png")
+    return sorted(f for f in folder.glob("*.png") if pat.fullmatch(f.name)) if folder.is_dir() else []
+
+
+def _crops_of_last_run(js: Path) -> list[str]:
+    """The crop file names a facealign crops JSON lists: the only files a re-run may remove."""
+    if not is_facealign_json(js, CROPS_KEYS):
+        return []
+    faces = json.loads(js.read_text(encoding="utf-8")).get("faces")
+    names = [f.get("crop") for f in faces if isinstance(f, dict)] if isinstance(faces, list) else []
+    return [n for n in names if isinstance(n, str) and Path(n).name == n]
+
+
 def run(args: argparse.Namespace) -> int:
     from facealign.align import align_faces
     from facealign.cli.predict_cmd import collect
@@ -60,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
         raise DataError(Path(args.out), f"--padding must be at most 2, got {args.padding}")
     images, _ = collect(args.paths, args.recursive)
     out = Path(args.out)
+    check_output_folder(out)
     images = drop_own_outputs(images, out)
     plan = plan_outputs(images)
     todo = [(im, p) for im, p in zip(images, plan) if not (args.skip_existing and _paths(p, out)[0].is_file())]
@@ -68,10 +88,7 @@ def run(args: argparse.Namespace) -> int:
         js = _paths(p, out)[0]
         if js.exists():
             existing.append((js, is_facealign_json(js, CROPS_KEYS)))
-        i = 0
-        while _face_png(p, out, i).exists():
-            existing.append((_face_png(p, out, i), is_facealign_png(_face_png(p, out, i))))
-            i += 1
+        existing += [(f, is_facealign_png(f)) for f in _face_pngs_in_place(p, out)]
     check_replaceable(existing, args.overwrite)
     aligner = FaceAligner(args.model, args.detector, min_face=args.min_face)
     faces = failed = 0
@@ -83,14 +100,16 @@ def run(args: argparse.Namespace) -> int:
                 print(f"facealign: skipped: {e}", file=sys.stderr)
                 failed += 1
                 continue
-            res = aligner.predict(image)
+            res = aligner.predict(image, sources=[str(path)])  # a boxes file finds faces by file name
             al = align_faces(image, res.landmarks, res.scheme, args.size, args.template, args.padding)
+            earlier = _crops_of_last_run(_paths(p, out)[0])
             for i, crop in enumerate(al.crops):
                 write_png(_face_png(p, out, i), crop)
-            i = len(al)
-            while _face_png(p, out, i).exists():  # a previous run found more faces
-                _face_png(p, out, i).unlink()
-                i += 1
+            written = {_face_png(p, out, i).name for i in range(len(al))}
+            for name in sorted(set(earlier) - written):  # a previous run found more faces: remove its crops only
+                old = _paths(p, out)[1] / name
+                if is_facealign_png(old):
+                    old.unlink()
             record = {"image": str(rel), "size": args.size, "template": args.template, "padding": args.padding,
                       "faces": [{"crop": _face_png(p, out, i).name, "box": [round(float(v), 2) for v in res.boxes[i]],
                                  "matrix": [[round(float(v), 6) for v in row] for row in al.matrices[i]],

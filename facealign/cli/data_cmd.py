@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 import numpy as np
 
@@ -25,6 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     v = dsub.add_parser("convert", help="write a data set's landmarks as a landmark CSV (file,x0,y0,...)")
     add_data_args(v, required=True)
     v.add_argument("--out", required=True, help="output .csv")
+    v.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     v.set_defaults(func=run_convert)
 
     p.set_defaults(func=lambda a: (p.print_help(), 0)[1])
@@ -76,8 +78,10 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_convert(args: argparse.Namespace) -> int:
+    from facealign.cli.outputs import check_output_file
     from facealign.data.readers.tabular import write_landmark_csv
 
+    check_output_file(Path(args.out), args.overwrite)
     data = load_data_from_args(args)
     write_landmark_csv(args.out, [s.key for s in data.samples], data.landmarks())
     say(f"wrote {len(data)} faces to {args.out}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from facealign.cli.common import at_least, say
 from facealign.errors import FaceAlignError
@@ -13,6 +14,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("model", help="model name, .safetensors file or URL#sha256=...")
     p.add_argument("--format", default="onnx", choices=["onnx"])
     p.add_argument("--out", required=True, help="output .onnx")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     p.add_argument("--opset", type=at_least(13), default=17)
     p.add_argument("--decode", default="in-graph", choices=["in-graph", "none"],
                    help="in-graph: outputs landmarks (crop pixels) and scores; none: raw head output + metadata")
@@ -27,10 +29,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from facealign.cli.outputs import check_output_file
     from facealign.export.onnx import export_onnx
     from facealign.models.landmark_model import load_model_file
     from facealign.zoo import resolve, sha256_file
 
+    check_output_file(Path(args.out), args.overwrite)
     if args.quantize and not args.calibration:
         raise FaceAlignError("--quantize int8 needs --calibration FORMAT:PATH (faces to calibrate on)")
     if args.calibration_faces < 1:

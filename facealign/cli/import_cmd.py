@@ -29,6 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from facealign.cli.outputs import check_writable_folder
     from facealign.convert import convert_acr, convert_h3r
     from facealign.models import save_model
 
@@ -41,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
         raise FaceAlignError(f"{out}: the output must be a .safetensors file")
     if out.exists():
         raise FaceAlignError(f"{out}: exists already; choose another --out or remove it")
+    check_writable_folder(out.parent)
     if args.kind == "h3r":
         model = convert_h3r(args.file, args.arch, args.dataset, args.size, args.box)
     else:

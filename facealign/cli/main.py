@@ -60,6 +60,10 @@ def main(argv: list[str] | None = None) -> int:
     except FaceAlignError as e:
         print(f"facealign: error: {e}", file=sys.stderr)
         return 2
+    except OSError as e:  # the system's refusal (no permission, a full disk, a name too long): one line naming the file
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"facealign: error: {where}{e.strerror or e}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("facealign: interrupted", file=sys.stderr)
         return 130

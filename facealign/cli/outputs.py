@@ -66,12 +66,16 @@ def plan_outputs(images: list[tuple[Path, Path]]) -> list[ImageOutputs]:
 
 
 def drop_own_outputs(images: list[tuple[Path, Path]], out: Path | None) -> list[tuple[Path, Path]]:
-    """Inputs that are not overlays this command writes (``--out`` inside an input folder)."""
+    """Inputs that are not facealign's own outputs (``--out`` inside an input folder): neither the
+    overlays this command writes nor any PNG under ``out`` carrying facealign's mark (overlays and
+    face crops of earlier runs), so a re-run never crops or annotates its own results."""
     if out is None:
         return images
     plan = plan_outputs(images)
     own = {os.path.realpath(p.overlay(out)) for p in plan}
-    return [im for im in images if os.path.realpath(im[0]) not in own]
+    root = os.path.realpath(out) + os.sep
+    return [im for im in images if os.path.realpath(im[0]) not in own
+            and not (os.path.realpath(im[0]).startswith(root) and is_facealign_png(im[0]))]
 
 
 def is_facealign_json(path: Path, keys: set[str] = RESULT_KEYS) -> bool:
@@ -119,6 +123,34 @@ def check_replaceable(paths: list[tuple[Path, bool]], overwrite: bool) -> None:
         more = f" (and {len(foreign) - 1} more)" if len(foreign) > 1 else ""
         raise DataError(foreign[0], f"exists and was not written by facealign{more}; pass --overwrite to replace, "
                                     "or choose another --out")
+
+
+def check_output_file(path: Path, overwrite: bool) -> None:
+    """Refuse, before any work, an output file that would replace one the user has (unless
+    ``overwrite``), that names a folder, or that cannot be written where it is."""
+    if path.is_dir():
+        raise DataError(path, "is a folder; --out names the file to write")
+    if path.exists() and not overwrite:
+        raise DataError(path, "exists; pass --overwrite to replace it, or choose another --out")
+    check_writable_folder(path.parent)
+
+
+def check_output_folder(path: Path) -> None:
+    """Refuse, before any work, an output folder that is a file or cannot be written."""
+    if path.exists() and not path.is_dir():
+        raise DataError(path, "--out must be a folder, and a file of that name exists")
+    check_writable_folder(path)
+
+
+def check_writable_folder(folder: Path) -> None:
+    """Its nearest existing ancestor must be a folder this process may write (it is made later)."""
+    probe = Path(os.path.abspath(folder))
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        raise DataError(probe, f"is a file, so {folder} cannot be made")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise DataError(probe, "cannot write here (permission denied)")
 
 
 def image_outputs_in_place(plan: list[ImageOutputs], out: Path, fmt: str, overlay: bool) -> list[tuple[Path, bool]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from facealign.cli.common import add_data_args, at_least, console, load_data_from_args, say
 from facealign.constants import ACR_VARIANCES, AUTHORS_PCA_DRAWS, CROP_SCALE
@@ -14,6 +15,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--variance", type=float, nargs="+", default=list(ACR_VARIANCES),
                    help=f"variance percentages to report/keep (default {' '.join(f'{v:g}' for v in ACR_VARIANCES)})")
     p.add_argument("--out", required=True, help="output .npz")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     p.add_argument("--size", type=at_least(16), default=128, help="crop size the shapes are normalised in")
     p.add_argument("--scale", type=at_least(0.5, float), default=CROP_SCALE, help=f"crop box enlargement (default {CROP_SCALE})")
     p.add_argument("--box", default="landmarks", choices=["landmarks", "dataset"])
@@ -28,10 +30,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from rich.table import Table
 
+    from facealign.cli.outputs import check_output_file
     from facealign.data.augment import AugmentConfig
     from facealign.models.config import ModelConfig
     from facealign.shape import fit_shape_pca, training_shapes
 
+    check_output_file(Path(args.out), args.overwrite)
     data = load_data_from_args(args)
     spec = ModelConfig(input_size=args.size, crop_scale=args.scale, box=args.box)
     augment = AugmentConfig(flip=0.0) if args.no_flips else AugmentConfig()

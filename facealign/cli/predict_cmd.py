@@ -15,6 +15,7 @@ from facealign.cli.common import at_least, console, progress_bar, say
 from facealign.cli.outputs import (
     ImageOutputs,
     OutputLock,
+    check_output_folder,
     check_replaceable,
     drop_own_outputs,
     image_outputs_in_place,
@@ -24,6 +25,7 @@ from facealign.cli.outputs import (
 from facealign.data.images import IMAGE_EXTENSIONS
 from facealign.errors import DataError, FaceAlignError
 from facealign.schemes import get_scheme
+from facealign.utils.io import remove_dead_temps_under
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -114,12 +116,11 @@ def run(args: argparse.Namespace) -> int:
     todo = list(zip(images, plan))
     skipped = 0
     if out is not None:
+        check_output_folder(out)
         if args.skip_existing and args.format == "json":
             todo = [(im, p) for im, p in todo if not _done(p, out, args.overlay)]
             skipped = len(images) - len(todo)
-            # temporary files of a killed run (atomic writes not yet renamed) are dropped on resume
-            for tmp in out.rglob(".*.tmp") if out.is_dir() else []:
-                tmp.unlink(missing_ok=True)
+            remove_dead_temps_under(out)  # a killed run's atomic writes not yet renamed; nothing else
         check_replaceable(image_outputs_in_place([p for _, p in todo], out, args.format, args.overlay)
                           + _video_outputs_in_place(videos, out, args.overlay), args.overwrite)
     t_start = time.perf_counter()
@@ -145,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
                                np.stack([v for _, v in csv_rows]) if csv_rows else empty)
     elapsed = time.perf_counter() - t0
     for v in ([] if interrupted else videos):
-        interrupted = _run_video(aligner, v, out, args, stats) or interrupted
+        interrupted = _run_video(aligner, v, out, args, stats, videos) or interrupted
     _summary(stats, elapsed, images, videos, out)
     if interrupted:
         print("facealign: interrupted; outputs of finished images are complete", file=sys.stderr)
@@ -165,7 +166,11 @@ def _run_on_ray(args: argparse.Namespace) -> int:
     rest = []
     for raw in args.paths:
         if raw.endswith(".txt") and Path(raw).is_file():
-            lines = [ln.strip() for ln in Path(raw).read_text(encoding="utf-8").splitlines() if ln.strip()]
+            try:
+                text = Path(raw).read_text(encoding="utf-8-sig")
+            except UnicodeDecodeError as e:
+                raise DataError(Path(raw), f"not a UTF-8 text file (byte {e.start} cannot be decoded)") from None
+            lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
             missing = [ln for ln in lines if not Path(ln).is_file()]
             if missing:
                 raise DataError(Path(raw), f"lists {len(missing)} paths that are not files, e.g. {missing[0]}")
@@ -182,7 +187,8 @@ def _run_on_ray(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     run = predict_on_ray(paths, args.out, model=args.model, detector=args.detector, shard_size=args.shard_size,
                          actors=args.actors, batch_size=args.batch, threads_per_actor=args.threads or 1,
-                         fmt=args.shard_format, address=args.address, gpus_per_actor=args.gpus_per_actor)
+                         fmt=args.shard_format, address=args.address, gpus_per_actor=args.gpus_per_actor,
+                         overwrite=args.overwrite)
     say(f"ray: {run.images} images in {len(run.shards_written) + run.shards_skipped} shards; "
         f"{len(run.shards_written)} written, {run.shards_skipped} skipped (done before), {run.failed} unreadable, "
         f"{time.perf_counter() - t0:.1f} s -> {args.out}", stderr=True)
@@ -196,7 +202,7 @@ def _done(p: ImageOutputs, out: Path, overlay: bool) -> bool:
 def _video_outputs_in_place(videos: list[str], out: Path, overlay: bool) -> list[tuple[Path, bool]]:
     found = []
     for v in videos:
-        jsonl, mp4 = _video_paths(v, out)
+        jsonl, mp4 = _video_paths(v, out, videos)
         ours = is_facealign_jsonl(jsonl) if jsonl.exists() else False
         if jsonl.exists():
             found.append((jsonl, ours))
@@ -205,9 +211,27 @@ def _video_outputs_in_place(videos: list[str], out: Path, overlay: bool) -> list
     return found
 
 
-def _video_paths(source: str, out: Path) -> tuple[Path, Path]:
-    stem = f"camera{source}" if source.isdigit() else Path(source).stem
+def _video_paths(source: str, out: Path, videos: list[str]) -> tuple[Path, Path]:
+    """(JSON Lines, overlay MP4) of one of this run's ``videos``: named by the clip's stem, or by its
+    whole name where two clips share a stem (``clip.mp4`` and ``clip.avi``), as images are."""
+    stem = _video_stems(videos)[source]
     return out / f"{stem}.jsonl", out / f"{stem}_overlay.mp4"
+
+
+def _video_stems(videos: list[str]) -> dict[str, str]:
+    """Output stem of each video; two clips of one name (from two folders) are refused."""
+    def stem(v: str) -> str:
+        return f"camera{v}" if v.isdigit() else Path(v).stem
+
+    names: dict[str, str] = {}
+    for v in videos:
+        name = f"camera{v}" if v.isdigit() else Path(v).name
+        if name in names and names[name] != v:
+            raise FaceAlignError(f"{names[name]} and {v}: both would write {stem(v)}.jsonl under --out (same name "
+                                 "under two inputs); run them into separate --out folders")
+        names[name] = v
+    stems = [stem(v) for v in videos]
+    return {v: (s if stems.count(s) == 1 else (f"camera{v}" if v.isdigit() else Path(v).name)) for v, s in zip(videos, stems)}
 
 
 def _predict_images(aligner, todo, out: Path | None, args, stats: dict, csv_rows: list) -> bool:
@@ -282,12 +306,12 @@ def _write_image_outputs(args, out: Path | None, rel: Path, plan: ImageOutputs, 
         csv_rows += [(str(rel), lm) for lm in res.landmarks]
 
 
-def _run_video(aligner, source: str, out: Path | None, args, stats: dict) -> bool:
+def _run_video(aligner, source: str, out: Path | None, args, stats: dict, videos: list[str]) -> bool:
     from facealign.predict.video import process_video
 
     if out is None:
         raise FaceAlignError(f"{source}: videos need --out (JSON Lines and the annotated MP4 go there)")
-    jsonl, mp4 = _video_paths(source, out)
+    jsonl, mp4 = _video_paths(source, out, videos)
     stem = jsonl.stem
     with progress_bar(f"video {stem}", 0) as advance:
         summ = process_video(aligner, source, jsonl, mp4 if args.overlay else None,

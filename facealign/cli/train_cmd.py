@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-import yaml
-
 from facealign.cli.common import at_least
 from facealign.errors import ConfigError
+from facealign.utils.config import load_yaml
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -42,7 +41,7 @@ def parse_overrides(items: list[str]) -> dict:
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise ConfigError(f"--set needs KEY=VALUE, got {item!r}")
-        out[key.strip()] = yaml.safe_load(value)
+        out[key.strip()] = load_yaml(value, f"--set {item}")
     return out
 
 

@@ -133,9 +133,18 @@ def _text(v) -> str:
     return v.decode("utf-8") if isinstance(v, bytes) else str(v)
 
 
+# The largest ACR network, EfficientNet-B3, holds 12 M weights; a file declaring more is refused
+# from its header, before any array is read (an HDF5 file can declare terabytes in a few bytes).
+MAX_KERAS_VALUES = 50_000_000
+
+
 def read_keras_arrays(path: Path) -> list[tuple[str, str, np.ndarray]]:
     """(layer, weight name, array) of every weight of a Keras ``model.save`` .h5, in file order
-    (string attributes as bytes, as TF 2.6 wrote them, or as str)."""
+    (string attributes as bytes, as TF 2.6 wrote them, or as str).
+
+    Every listed array's layer, type and declared shape are checked before any array is read;
+    arrays holding NaN or infinite values are refused.
+    """
     import h5py
 
     if not path.is_file():
@@ -145,18 +154,44 @@ def read_keras_arrays(path: Path) -> list[tuple[str, str, np.ndarray]]:
     except OSError:
         raise FaceAlignError(f"{path}: not an HDF5 file (expected the ACR authors' Keras .h5)") from None
     with f:
-        g = f.get("model_weights", f)
-        if "layer_names" not in g.attrs:
-            raise FaceAlignError(f"{path}: no Keras layer list (attribute layer_names); not a Keras model.save file")
+        listed = _listed_datasets(f, path)
+        total = sum(int(np.prod(ds.shape)) for _, _, ds in listed)
+        if total > MAX_KERAS_VALUES:
+            raise FaceAlignError(f"{path}: its arrays declare {total:,} values, over the limit of {MAX_KERAS_VALUES:,} "
+                                 "(the largest ACR model has 12 M)")
         out = []
-        for layer in (_text(x) for x in g.attrs["layer_names"]):
-            lg = g[layer]
-            for w in (_text(x) for x in lg.attrs.get("weight_names", [])):
-                ds = lg.get(w)
-                if not isinstance(ds, h5py.Dataset):
-                    raise FaceAlignError(f"{path}: layer {layer!r} lists weight {w!r} but the file has no such array")
-                out.append((layer, w, np.asarray(ds, dtype=np.float32)))
+        for layer, w, ds in listed:
+            a = np.asarray(ds, dtype=np.float32)
+            if not np.isfinite(a).all():
+                raise FaceAlignError(f"{path}: weight {layer}/{w} holds NaN or infinite values")
+            out.append((layer, w, a))
     return out
+
+
+def _listed_datasets(f, path: Path) -> list[tuple[str, str, object]]:
+    """(layer, weight name, h5py dataset) of every weight the file lists, checked but not read."""
+    import h5py
+
+    g = f.get("model_weights", f)
+    if "layer_names" not in g.attrs:
+        raise FaceAlignError(f"{path}: no Keras layer list (attribute layer_names); not a Keras model.save file")
+    listed = []
+    for layer in (_text(x) for x in np.atleast_1d(g.attrs["layer_names"])):
+        lg = g.get(layer)
+        if not isinstance(lg, h5py.Group):
+            raise FaceAlignError(f"{path}: lists layer {layer!r} but the file has no such group")
+        for w in (_text(x) for x in np.atleast_1d(lg.attrs.get("weight_names", []))):
+            ds = lg.get(w)
+            if not isinstance(ds, h5py.Dataset):
+                raise FaceAlignError(f"{path}: layer {layer!r} lists weight {w!r} but the file has no such array")
+            if ds.dtype.kind not in "fiu":
+                raise FaceAlignError(f"{path}: weight {layer}/{w} holds {ds.dtype} values, not numbers")
+            if ds.ndim == 0:
+                raise FaceAlignError(f"{path}: weight {layer}/{w} is a single number, not an array")
+            listed.append((layer, w, ds))
+    if not listed:
+        raise FaceAlignError(f"{path}: lists no weights")
+    return listed
 
 
 def _arch_of(layers: list[str], path: Path) -> str:

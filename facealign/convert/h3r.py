@@ -96,6 +96,14 @@ def h3r_key_map(state: dict[str, torch.Tensor], arch: str) -> dict[str, str]:
     return out
 
 
+def _name_in_file(key: str, names: dict[str, str]) -> str:
+    """The name a missing facealign weight ``key`` has in the user's file: the file's name of a
+    weight of the same layer with the last part swapped (``names``: file key -> facealign key)."""
+    layers = {v.rsplit(".", 1)[0]: k.rsplit(".", 1)[0] for k, v in names.items()}
+    layer, leaf = key.rsplit(".", 1)
+    return f"{layers[layer]}.{leaf}" if layer in layers else f"{key} (facealign's name; the file has no weight of its layer)"
+
+
 def _read_state(path: Path) -> dict[str, torch.Tensor]:
     """The state dict of an H3R file; weights only (no pickled code runs), wrappers accepted."""
     if not path.is_file():
@@ -170,7 +178,7 @@ def convert_h3r(path: str | Path, arch: str | None = None, dataset: str | None =
     mine = model.state_dict()
     names = h3r_key_map(state, arch)
     renamed = {names[k]: v for k, v in state.items()}
-    missing = sorted(set(mine) - set(renamed))
+    missing = [_name_in_file(k, names) for k in sorted(set(mine) - set(renamed))]
     unexpected = sorted(set(renamed) - set(mine))
     wrong = [f"{k} {tuple(v.shape)} vs {tuple(mine[k].shape)}" for k, v in renamed.items()
              if k in mine and v.shape != mine[k].shape]
@@ -178,6 +186,9 @@ def convert_h3r(path: str | Path, arch: str | None = None, dataset: str | None =
         raise FaceAlignError(f"{p}: does not fit facealign's {arch} ({len(missing)} missing, e.g. {missing[:2]}; "
                              f"{len(unexpected)} unexpected, e.g. {unexpected[:2]}; "
                              f"{len(wrong)} shapes differ, e.g. {wrong[:2]})")
+    bad = next((k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()), None)
+    if bad is not None:
+        raise FaceAlignError(f"{p}: weight {bad} holds NaN or infinite values")
     model.load_state_dict(renamed, strict=True)
     model.info = {"source": "H3R (Yu & Tao, TPAMI 2021) released checkpoint", "source_file": p.name,
                   "source_sha256": digest, "licence": "the H3R repository has no licence: do not redistribute"}

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from facealign.data.images import read_image
+from facealign.data.images import read_image, require_regular_file
 from facealign.data.sample import LandmarkSet
 from facealign.errors import DataError
 
@@ -130,6 +130,7 @@ def _header_size(path) -> tuple[int, int] | None:
     from PIL import Image
 
     try:
+        require_regular_file(path)
         with Image.open(path) as im:
             return im.size
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):

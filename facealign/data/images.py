@@ -2,21 +2,38 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import os
+import stat
 import warnings
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from facealign.errors import DataError, ImageError
+from facealign.errors import DataError, ImageError, ImageTooLarge
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".pgm", ".tif", ".tiff", ".webp")
 
 # Larger images are refused rather than decoded: 10000 x 10000 x 3 bytes is 300 MB, and a
 # decompression bomb can claim far more.
 MAX_PIXELS = 80_000_000
+# Images longer than this many times their width (or the reverse) are refused: no face image is
+# that thin, and a thin image's turned copies (the rolled-face search) are far larger than it is.
+MAX_ASPECT = 50
+
+
+def check_image_size(width: int, height: int, name: str | Path, max_pixels: int = MAX_PIXELS) -> None:
+    """The one rule on image sizes, for files (from their header) and arrays alike.
+
+    Raises:
+        ImageError: over ``max_pixels`` pixels, or an aspect ratio over :data:`MAX_ASPECT`.
+    """
+    if width * height > max_pixels:
+        raise ImageTooLarge(name, f"image is {width}x{height} pixels, over the limit of {max_pixels} pixels")
+    if max(width, height) > MAX_ASPECT * max(1, min(width, height)):
+        raise ImageTooLarge(name, f"image is {width}x{height} pixels, more than {MAX_ASPECT} times longer than wide")
 
 
 def read_image(path: str | Path) -> np.ndarray:
@@ -29,6 +46,7 @@ def read_image(path: str | Path) -> np.ndarray:
     """
     p = Path(path)
     try:
+        require_regular_file(p)
         data = np.fromfile(p, dtype=np.uint8)
     except FileNotFoundError:
         raise ImageError(p, "image file not found") from None
@@ -39,6 +57,20 @@ def read_image(path: str | Path) -> np.ndarray:
     return decode_image(data, p)
 
 
+def require_regular_file(path: Path) -> None:
+    """Refuse what is not a regular file before opening it: reading a FIFO or a device never ends.
+
+    Raises:
+        FileNotFoundError, IsADirectoryError: as ``open`` would.
+        DataError: a FIFO, socket or device.
+    """
+    mode = os.stat(path).st_mode
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(errno.EISDIR, "is a directory", str(path))
+    if not stat.S_ISREG(mode):
+        raise DataError(path, "not a regular file (a FIFO, socket or device); only files are read")
+
+
 def decode_image(data: np.ndarray | bytes, name: str | Path = "<bytes>", max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """Decode encoded image bytes to (H, W, 3) RGB uint8; errors name ``name``. Images over
     ``max_pixels`` are refused from their header, before decoding."""
@@ -46,20 +78,23 @@ def decode_image(data: np.ndarray | bytes, name: str | Path = "<bytes>", max_pix
     if buf.size == 0:
         raise ImageError(name, "image file is empty")
     size = image_size(buf, name)
-    if size is not None and size[0] * size[1] > max_pixels:
-        raise ImageError(name, f"image is {size[0]}x{size[1]} pixels, over the limit of {max_pixels} pixels")
+    if size is None:  # its size cannot be known before decoding, so it is not decoded (e.g. Radiance .hdr)
+        raise ImageError(name, "not a readable image (unknown format, truncated or corrupt data)")
+    check_image_size(*size, name, max_pixels)
     try:
         img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
     except cv2.error as e:  # OpenCV's own limits (e.g. CV_IO_MAX_IMAGE_PIXELS) and decoder failures
         raise ImageError(name, f"not a decodable image ({str(e).strip().splitlines()[-1][:160]})") from None
     if img is None or img.size == 0:
         raise ImageError(name, "not a readable image (unknown format, truncated or corrupt data)")
-    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+    if img.shape[1] * img.shape[0] > size[0] * size[1]:  # a decoder that disagrees with the header
+        raise ImageTooLarge(name, f"decodes to {img.shape[1]}x{img.shape[0]} pixels, its header says {size[0]}x{size[1]}")
+    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB, dst=img)  # in place: no second full-size copy
 
 
 def image_size(data: np.ndarray, name: str | Path = "<bytes>") -> tuple[int, int] | None:
     """(width, height) from the header of encoded image bytes (any format Pillow knows; only the
-    header is parsed), or None when Pillow does not recognise the data (OpenCV then decides)."""
+    header is parsed), or None when Pillow does not recognise the data."""
     from PIL import Image, UnidentifiedImageError
 
     try:
@@ -68,7 +103,7 @@ def image_size(data: np.ndarray, name: str | Path = "<bytes>") -> tuple[int, int
             with Image.open(io.BytesIO(data)) as im:
                 return im.size
     except Image.DecompressionBombError as e:
-        raise ImageError(name, f"image is over the limit of {MAX_PIXELS} pixels ({e})") from None
+        raise ImageTooLarge(name, f"image is over the limit of {MAX_PIXELS} pixels ({e})") from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):  # SyntaxError: Pillow's parse errors
         return None
 

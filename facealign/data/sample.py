@@ -109,7 +109,11 @@ def check_points(points: np.ndarray, num_points: int | None, source: str, line: 
         raise DataError(where_path, f"landmarks must be (K, 2), got shape {pts.shape}", line)
     if num_points is not None and pts.shape[0] != num_points:
         raise DataError(where_path, f"expected {num_points} points, found {pts.shape[0]}", line)
-    bad = ~np.isfinite(pts).all(axis=1)
+    with np.errstate(over="ignore"):
+        pts32 = pts.astype(np.float32)  # 1e308 is finite in float64 and inf here: check what is used
+    bad = ~np.isfinite(pts32).all(axis=1)
     if bad.any():
-        raise DataError(where_path, f"point {int(np.flatnonzero(bad)[0])} is not a finite number (NaN or inf)", line)
-    return pts.astype(np.float32)
+        i = int(np.flatnonzero(bad)[0])
+        what = "a finite number (NaN or inf)" if not np.isfinite(pts[i]).all() else "within the range of 32-bit floats"
+        raise DataError(where_path, f"point {i} is not {what}", line)
+    return pts32

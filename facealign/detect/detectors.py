@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 from pathlib import Path
 
 import cv2
@@ -202,8 +201,10 @@ def _check_box(b, path: Path, where: str) -> list[float]:
         vals = [float(v) for v in b]
     except (TypeError, ValueError):
         raise DataError(path, f"{where}: box {b!r} is not four numbers") from None
-    if len(vals) != 4 or not all(math.isfinite(v) for v in vals):
-        raise DataError(path, f"{where}: box {b!r} is not four finite numbers")
+    with np.errstate(over="ignore"):
+        finite = len(vals) == 4 and np.isfinite(np.asarray(vals, np.float32)).all()  # boxes are used as float32
+    if not finite:
+        raise DataError(path, f"{where}: box {b!r} is not four finite numbers within the range of 32-bit floats")
     if vals[2] <= vals[0] or vals[3] <= vals[1]:
         raise DataError(path, f"{where}: box {vals} has zero or negative size (x2 <= x1 or y2 <= y1)")
     return vals

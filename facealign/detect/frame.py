@@ -34,6 +34,13 @@ def upright_boxes(points: np.ndarray, roll: np.ndarray) -> np.ndarray:
     return np.concatenate([centre - half, centre + half], axis=1)
 
 
+def turned_size(height: int, width: int, degrees: float) -> tuple[int, int]:
+    """(height, width) of the canvas that holds an image of this size turned by ``degrees``."""
+    a = np.radians(degrees)
+    c, s = abs(np.cos(a)), abs(np.sin(a))
+    return int(np.ceil(height * c + width * s)), int(np.ceil(height * s + width * c))
+
+
 def turned_copy(image: np.ndarray, degrees: float) -> tuple[np.ndarray, np.ndarray]:
     """The image turned ``degrees`` counter-clockwise on screen about its centre, on a canvas that
     keeps all of it, and the (2, 3) map from image to copy pixels. A face rolled by ``degrees``
@@ -42,8 +49,6 @@ def turned_copy(image: np.ndarray, degrees: float) -> tuple[np.ndarray, np.ndarr
 
     h, w = image.shape[:2]
     m = cv2.getRotationMatrix2D(((w - 1) / 2, (h - 1) / 2), degrees, 1.0)
-    a = np.radians(degrees)
-    nw = int(np.ceil(abs(w * np.cos(a)) + abs(h * np.sin(a))))
-    nh = int(np.ceil(abs(w * np.sin(a)) + abs(h * np.cos(a))))
+    nh, nw = turned_size(h, w, degrees)
     m[:, 2] += [(nw - w) / 2, (nh - h) / 2]
     return cv2.warpAffine(image, m, (nw, nh), flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0)), m

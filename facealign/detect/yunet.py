@@ -11,7 +11,7 @@ import numpy as np
 
 from facealign.data.crop import invert_affine, transform_points
 from facealign.detect.base import Detections
-from facealign.detect.frame import turned_copy
+from facealign.detect.frame import turned_copy, turned_size
 from facealign.detect.policy import SearchPolicy, merge_same_faces, pyramid_scales, resize_by, smallest_face_searched
 from facealign.errors import FaceAlignError
 
@@ -68,37 +68,42 @@ class YuNetDetector:
     def detect(self, image: np.ndarray) -> Detections:
         h, w = image.shape[:2]
         smallest = smallest_face_searched(h, w, self.policy, NATIVE_MIN)
-        bgr = np.ascontiguousarray(image[:, :, ::-1])
-        found = [self._search(bgr, r) for r in self.policy.rolls]
+        found = [self._search(image, r) for r in self.policy.rolls]
         if not any(len(f) and f.scores.max() >= self.fallback_confidence for f in found):
-            found += [self._search(bgr, r) for r in self.policy.fallback_rolls if r not in self.policy.rolls]
+            found += [self._search(image, r) for r in self.policy.fallback_rolls if r not in self.policy.rolls]
         det = _concat(found, smallest)
         if not len(det):
             return det
         # faces seen in several turned copies: the most confident view wins (the most upright)
         return det.take(merge_same_faces(det.boxes, det.scores, self.nms_iou)).sorted()
 
-    def _search(self, bgr: np.ndarray, roll: float) -> Detections:
-        """Faces of the policy's sizes in the image turned by ``roll`` degrees."""
-        image, to_copy = (bgr, None) if roll == 0 else turned_copy(bgr, roll)
-        h, w = image.shape[:2]
+    def _search(self, rgb: np.ndarray, roll: float) -> Detections:
+        """Faces of the policy's sizes in the image turned by ``roll`` degrees.
+
+        Each pyramid level is the image scaled first and turned second: the turned canvas of a thin
+        image holds about (w + h)^2 / 2 pixels, so turning the full image first could cost far more
+        memory than the image itself; scaled first, every level is within the policy's pixel budget.
+        """
+        th, tw = turned_size(*rgb.shape[:2], roll)
         rows = []
-        for scale in pyramid_scales(h, w, self.policy, NATIVE_MIN, NATIVE_MAX):
-            level = np.ascontiguousarray(resize_by(image, scale))
+        for scale in pyramid_scales(th, tw, self.policy, NATIVE_MIN, NATIVE_MAX):
+            level = np.ascontiguousarray(resize_by(rgb, scale)[:, :, ::-1])  # yuface takes BGR
+            to_level = None
+            if roll != 0:
+                level, to_level = turned_copy(level, roll)
             # columns: confidence 0-100, x, y, w, h, five (x, y) keypoints, unused
             found = np.asarray(self._detect(level), np.float32).reshape(-1, 16)
             found = found[found[:, 0] >= self.threshold * 100]
+            if to_level is not None:  # back to the scaled image; boxes keep their turned frame (Detections.roll)
+                back = invert_affine(to_level)
+                centre = transform_points(found[:, 1:3] + found[:, 3:5] / 2, back)
+                found[:, 1:3] = centre - found[:, 3:5] / 2
+                found[:, 5:15] = transform_points(found[:, 5:15].reshape(-1, 5, 2), back).reshape(-1, 10)
             found[:, 1:15] /= scale
             rows.append(found)
         found = np.concatenate(rows)
         boxes = np.concatenate([found[:, 1:3], found[:, 1:3] + found[:, 3:5]], axis=1)
         kps = found[:, 5:15].reshape(-1, 5, 2)
-        if to_copy is not None:  # back to image pixels; boxes keep their turned frame (Detections.roll)
-            back = invert_affine(to_copy)
-            centre = transform_points((boxes[:, :2] + boxes[:, 2:]) / 2, back)
-            half = (boxes[:, 2:] - boxes[:, :2]) / 2
-            boxes = np.concatenate([centre - half, centre + half], axis=1)
-            kps = transform_points(kps, back)
         return Detections(boxes.astype(np.float32), found[:, 0] / 100.0, kps.astype(np.float32),
                           roll=np.full(len(found), roll, np.float32))
 

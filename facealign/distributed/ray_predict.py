@@ -38,6 +38,62 @@ def shard_paths(paths: list[str], shard_size: int) -> list[list[str]]:
     return [paths[i:i + shard_size] for i in range(0, len(paths), shard_size)]
 
 
+# The record of what the shards under an --out folder hold: the model's sha256, the options and,
+# per shard, a digest of the inputs it covers. A re-run skips a shard only when all of these match.
+RUN_FILE = "facealign_ray_run.json"
+
+
+def _digest(lines: list[str]) -> str:
+    import hashlib
+
+    return hashlib.sha256("\n".join(lines).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def plan_run(out: Path, names: list[Path], shards: list[list[str]], model_sha256: str, options: dict[str, Any],
+             overwrite: bool) -> list[int]:
+    """Indices of the shards to (re)write, after checking the shards already in ``out``.
+
+    Raises:
+        FaceAlignError: ``out`` holds shards of another model, other options or other inputs, or
+            shards with no record of their run (unless ``overwrite``: then they are rewritten).
+    """
+    from facealign.utils.io import atomic_write_text
+
+    record = {"model_sha256": model_sha256, "options": options,
+              "shards": {n.name: _digest(paths) for n, paths in zip(names, shards)}}
+    run_file = out / RUN_FILE
+    old = _read_run(run_file)
+    present = sorted(p.name for p in out.glob("shard-*.*"))
+    todo = list(range(len(names)))
+    if present and not overwrite:
+        if old is None:
+            raise FaceAlignError(f"{out}: holds shards without a record of the run that wrote them ({RUN_FILE}); "
+                                 "pass --overwrite to replace them, or choose another --out")
+        for key in ("model_sha256", "options"):
+            if old.get(key) != record[key]:
+                raise FaceAlignError(f"{out}: its shards were written with another {key.split('_')[0]} "
+                                     f"({old.get(key)!r:.120} here, {record[key]!r:.120} now); pass --overwrite to "
+                                     "rewrite them, or choose another --out")
+        changed = [n for n in present if n in old.get("shards", {}) and old["shards"][n] != record["shards"].get(n)]
+        if changed:
+            raise FaceAlignError(f"{out / changed[0]}: covers other images than this run's shard of that name "
+                                 f"({len(changed)} such shards); pass --overwrite to rewrite them, or choose another --out")
+        todo = [i for i, n in enumerate(names) if not n.exists()]
+    if overwrite:
+        for name in present:  # shards of this name pattern are facealign's; a rewrite starts clean
+            (out / name).unlink()
+    atomic_write_text(run_file, json.dumps(record, indent=1) + "\n")
+    return todo
+
+
+def _read_run(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
 class _AlignerActor:
     """One FaceAligner per Ray actor; a batch of images per call."""
 
@@ -72,7 +128,7 @@ class _AlignerActor:
 def predict_on_ray(paths: Iterable[str | Path], out_dir: str | Path, model: str = "default", detector: str = "auto",
                    shard_size: int = 1000, actors: int = 2, batch_size: int = 16, threads_per_actor: int | None = 1,
                    fmt: str = "jsonl", address: str | None = None, progress=None,
-                   gpus_per_actor: float = 0.0) -> RayRun:
+                   gpus_per_actor: float = 0.0, overwrite: bool = False) -> RayRun:
     """Landmarks for every image of ``paths`` into shards under ``out_dir``.
 
     Args:
@@ -85,8 +141,9 @@ def predict_on_ray(paths: Iterable[str | Path], out_dir: str | Path, model: str 
         address: Ray cluster to join (``auto``, ``ray://host:10001``); None starts or joins a local one.
         progress: Called with the number of images done after each shard.
         gpus_per_actor: GPUs Ray reserves for each actor (e.g. 1, or 0.5 to share one between two);
-            above 0 the actors run the landmark stage on ``cuda`` with PyTorch. Not run here: this
-            workplace has no GPU.
+            above 0 the actors run the landmark stage on ``cuda`` with PyTorch (not tested without a GPU).
+        overwrite: Rewrite shards that ``out_dir`` holds from another model, other options or other
+            inputs (:func:`plan_run`); without it such a folder is refused.
     """
     import ray
 
@@ -99,7 +156,8 @@ def predict_on_ray(paths: Iterable[str | Path], out_dir: str | Path, model: str 
     all_paths = [str(p) for p in paths]
     shards = shard_paths(all_paths, shard_size)
     names = [out / f"shard-{i:05d}.{fmt}" for i in range(len(shards))]
-    todo = [i for i, n in enumerate(names) if not n.exists()]
+    options = {"detector": str(detector), "shard_size": shard_size, "format": fmt}
+    todo = plan_run(out, names, shards, _model_sha256(model), options, overwrite)
     run = RayRun(len(all_paths), [], len(shards) - len(todo), 0)
     if not todo:
         return run
@@ -133,6 +191,12 @@ def predict_on_ray(paths: Iterable[str | Path], out_dir: str | Path, model: str 
         if progress:
             progress(len(rows))
     return run
+
+
+def _model_sha256(model: str) -> str:
+    from facealign.zoo import resolve, resolve_onnx, sha256_file
+
+    return sha256_file(resolve_onnx(model) or resolve(model))
 
 
 def _write_shard(path: Path, rows: list[dict[str, Any]], fmt: str) -> Path:

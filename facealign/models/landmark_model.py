@@ -100,8 +100,18 @@ def save_model(model: LandmarkModel, path: str | Path, info: dict[str, Any] | No
     return Path(path)
 
 
+# A model file's weights may hold at most this many values (the largest backbone facealign trains,
+# HRNet-W18, has 10 M); a config naming a larger network is refused before it is built.
+MAX_MODEL_VALUES = 200_000_000
+
+
 def read_model_file(path: str | Path) -> tuple[ModelConfig, dict[str, torch.Tensor], dict[str, Any]]:
-    """Read config, weights and info of a model file without building the model."""
+    """Read config, weights and info of a model file without building the model.
+
+    The header is checked before any weight is read: the weights must be the ones the config's
+    network has (names, shapes, dtypes; checked on a network built without memory on the ``meta``
+    device), so a small file cannot make facealign build or read a giant model.
+    """
     from safetensors import SafetensorError, safe_open
 
     p = Path(path)
@@ -110,21 +120,59 @@ def read_model_file(path: str | Path) -> tuple[ModelConfig, dict[str, torch.Tens
     try:
         with safe_open(str(p), framework="pt") as f:
             meta = f.metadata() or {}
+            cfg, info = _config_of(p, meta)
+            declared = {k: (tuple(f.get_slice(k).get_shape()), f.get_slice(k).get_dtype()) for k in f.keys()}
+            _check_declared_weights(p, cfg, declared)
             state = {k: f.get_tensor(k) for k in f.keys()}
     except (SafetensorError, OSError, ValueError) as e:
+        if isinstance(e, FaceAlignError):
+            raise
         raise FaceAlignError(f"{p}: not a facealign model file (safetensors could not read it: {e})") from None
-    if meta.get("format") != "facealign" or "config" not in meta:
-        raise FaceAlignError(f"{p}: a safetensors file, but not a facealign model (no facealign config in its metadata)")
-    try:
-        cfg = ModelConfig.from_dict(json.loads(meta["config"]), source=str(p))
-        info = json.loads(meta.get("info", "{}"))
-    except json.JSONDecodeError as e:
-        raise FaceAlignError(f"{p}: model config is not valid JSON ({e})") from None
     return cfg, state, info
 
 
+def _config_of(p: Path, meta: dict[str, str]) -> tuple[ModelConfig, dict[str, Any]]:
+    if meta.get("format") != "facealign" or "config" not in meta:
+        raise FaceAlignError(f"{p}: a safetensors file, but not a facealign model (no facealign config in its metadata)")
+    try:
+        raw, info = json.loads(meta["config"]), json.loads(meta.get("info", "{}"))
+    except json.JSONDecodeError as e:
+        raise FaceAlignError(f"{p}: model config is not valid JSON ({e})") from None
+    except RecursionError:
+        raise FaceAlignError(f"{p}: model metadata is nested too deeply to be a facealign config") from None
+    return ModelConfig.from_dict(raw, source=str(p)), info if isinstance(info, dict) else {}
+
+
+# safetensors' dtype names of the torch dtypes a model's state holds
+_DTYPE_NAMES = {torch.float32: "F32", torch.int64: "I64", torch.float16: "F16", torch.bfloat16: "BF16"}
+
+
+def _check_declared_weights(p: Path, cfg: ModelConfig, declared: dict[str, tuple[tuple[int, ...], str]]) -> None:
+    """Raise one line unless the file's declared weights are exactly the config's network's."""
+    try:
+        with torch.device("meta"):
+            mine = LandmarkModel(cfg).state_dict()
+    except (ValueError, KeyError, TypeError, RuntimeError) as e:
+        raise FaceAlignError(f"{p}: its config builds no model ({e})") from None
+    size = sum(v.numel() for v in mine.values())
+    if size > MAX_MODEL_VALUES:
+        raise FaceAlignError(f"{p}: its config names a network of {size:,} weights, over the limit of {MAX_MODEL_VALUES:,}")
+    missing = [k for k in mine if k not in declared]
+    unexpected = [k for k in declared if k not in mine]
+    if missing or unexpected:
+        raise FaceAlignError(f"{p}: weights do not fit the model config (missing {missing[:3]}, unexpected {unexpected[:3]})")
+    for k, (shape, dtype) in declared.items():
+        if shape != tuple(mine[k].shape):
+            raise FaceAlignError(f"{p}: weight {k} has shape {list(shape)} where the model config needs "
+                                 f"{list(mine[k].shape)} (config and weights disagree)")
+        want = _DTYPE_NAMES.get(mine[k].dtype, str(mine[k].dtype))
+        if dtype != want:
+            raise FaceAlignError(f"{p}: weight {k} is stored as {dtype} where the model needs {want}")
+
+
 def load_weights(model: torch.nn.Module, state: dict[str, torch.Tensor], path: str | Path) -> None:
-    """Copy ``state`` into ``model``, or raise one line naming ``path`` when a name or shape differs."""
+    """Copy ``state`` into ``model``, or raise one line naming ``path`` when a name, shape, dtype
+    or value is wrong (non-finite weights, negative BatchNorm variances: outputs would be NaN)."""
     mine = model.state_dict()
     missing = [k for k in mine if k not in state]
     unexpected = [k for k in state if k not in mine]
@@ -137,6 +185,8 @@ def load_weights(model: torch.nn.Module, state: dict[str, torch.Tensor], path: s
                                  f"{list(mine[k].shape)} (config and weights disagree)")
         if v.is_floating_point() and not torch.isfinite(v).all():
             raise FaceAlignError(f"{path}: weight {k} holds NaN or infinite values")
+        if k.endswith("running_var") and bool((v < 0).any()):
+            raise FaceAlignError(f"{path}: weight {k} holds negative variances (its outputs would be NaN)")
     model.load_state_dict(state)
 
 

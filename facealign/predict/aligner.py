@@ -21,6 +21,8 @@ from facealign.predict.result import FaceResult
 from facealign.predict.runners import create_runner, onnxruntime_available
 
 BACKENDS = ("auto", "torch", "onnx")
+# A user's box may reach past the image (a face cut by its edge), never this many times its size.
+MAX_BOX_TO_IMAGE = 4
 
 
 class FaceAligner:
@@ -68,17 +70,25 @@ class FaceAligner:
         self.scheme = self.runner.scheme
         self.size = self.runner.config.input_size
         self.crop_scale = self.runner.config.crop_scale
+        self._detector_recipe: tuple[str, SearchPolicy] | None = None
         if isinstance(detector, (str, Path)) and Path(str(detector)).suffix.lower() in (".json", ".csv"):
             self.detector: FaceDetector | BoxesDetector = BoxesDetector(detector)
         else:
             policy = SearchPolicy(min_face=min_face, max_face=max_face, rolls=ALL_ROLLS if rolled else (0.0,))
             self.detector = create_detector(detector, policy)
+            if isinstance(detector, str):  # built from a name: each thread may build its own (see detect)
+                self._detector_recipe = (detector, policy)
         name = getattr(self.detector, "name", "")
         self.calibration: BoxCalibration = calibration_for(name)
         self.upright = bool(upright)
         # a detector's box of a face at the smallest size searched can be a little smaller
         self.refine, self.flip, self.min_box, self.max_batch = int(refine), flip, 0.75 * min_face, max_batch
-        self._lock = threading.Lock()  # detectors (dlib, OpenCV cascades) are not re-entrant
+        # Detectors (dlib, OpenCV cascades) are not re-entrant. One built from a name is built again
+        # in each other thread that detects, so threads (a server's) never wait on each other; a
+        # detector object the caller passed is shared under a lock.
+        self._lock = threading.Lock()
+        self._owner = threading.get_ident()
+        self._per_thread = threading.local()
 
     # ---- public -------------------------------------------------------------------------
     def predict(self, images: Any, boxes: Any = None, sources: Sequence[str] | None = None) -> FaceResult | list[FaceResult]:
@@ -104,7 +114,7 @@ class FaceAligner:
             per_image = [boxes] if single else list(boxes)
             if len(per_image) != len(items):
                 raise FaceAlignError(f"got boxes for {len(per_image)} images but {len(items)} images")
-            dets = [self._user_boxes(b, i) for i, b in enumerate(per_image)]
+            dets = [self._user_boxes(b, i, img.shape[:2]) for i, (b, (img, _)) in enumerate(zip(per_image, items))]
             frames = [(d.boxes.copy(), np.zeros(len(d))) for d in dets]
         else:
             dets = [self.detect(img, src) for img, src in items]
@@ -119,9 +129,19 @@ class FaceAligner:
         if isinstance(self.detector, BoxesDetector):
             if source is None:
                 raise FaceAlignError("a boxes file finds faces by image name; pass images as paths")
-            return self.detector.boxes_for(source)
-        with self._lock:
-            return self.detector.detect(image).filter(self.min_box)
+            det = self.detector.boxes_for(source)
+            check_boxes_fit(det.boxes, image.shape[:2], f"{self.detector.path}: boxes of {Path(source).name}")
+            return det
+        recipe = self._detector_recipe
+        if recipe is None or threading.get_ident() == self._owner:
+            if recipe is not None:
+                return self.detector.detect(image).filter(self.min_box)
+            with self._lock:
+                return self.detector.detect(image).filter(self.min_box)
+        mine = getattr(self._per_thread, "detector", None)
+        if mine is None:
+            mine = self._per_thread.detector = create_detector(*recipe)
+        return mine.detect(image).filter(self.min_box)
 
     def frame_faces(self, det: Detections) -> tuple[np.ndarray, np.ndarray]:
         """Detections -> (boxes (N, 4) framed like landmark boxes, roll (N,) degrees of each crop).
@@ -193,10 +213,14 @@ class FaceAligner:
             pts_list.append(p)
             sc_list.append(sc)
         pts = np.concatenate(pts_list)
+        bad = ~np.isfinite(pts).all(axis=(1, 2))
+        if bad.any():  # never NaN in a user's results: a model that gives them is broken
+            raise FaceAlignError(f"{getattr(self.runner, 'path', 'the model')}: gave NaN or infinite landmarks for "
+                                 f"{int(bad.sum())} of {len(pts)} faces; its weights are broken")
         back = np.stack([transform_points(p, invert_affine(m)) for p, m in zip(pts, mats)]).astype(np.float32)
         return back, np.clip(np.concatenate(sc_list), 0.0, 1.0)
 
-    def _user_boxes(self, b: Any, index: int) -> Detections:
+    def _user_boxes(self, b: Any, index: int, image_hw: tuple[int, int]) -> Detections:
         try:
             arr = np.asarray(b if b is not None else [], dtype=np.float64)
         except (TypeError, ValueError):
@@ -207,9 +231,25 @@ class FaceAligner:
             arr = arr[None]
         if arr.ndim != 2 or arr.shape[1] != 4:
             raise FaceAlignError(f"boxes of image {index}: expected (N, 4) x1, y1, x2, y2, got shape {arr.shape}")
+        with np.errstate(over="ignore"):
+            arr = arr.astype(np.float32)
         if not np.isfinite(arr).all():
-            raise FaceAlignError(f"boxes of image {index}: not finite numbers")
+            raise FaceAlignError(f"boxes of image {index}: not finite numbers within the range of 32-bit floats")
         bad = (arr[:, 2] <= arr[:, 0]) | (arr[:, 3] <= arr[:, 1])
         if bad.any():
             raise FaceAlignError(f"boxes of image {index}: box {arr[bad][0].tolist()} has zero or negative size")
-        return Detections(arr.astype(np.float32), np.ones(len(arr), np.float32))
+        check_boxes_fit(arr, image_hw, f"boxes of image {index}")
+        return Detections(arr, np.ones(len(arr), np.float32))
+
+
+def check_boxes_fit(boxes: np.ndarray, image_hw: tuple[int, int], where: str) -> None:
+    """Refuse (N, 4) user boxes that lie entirely outside an image of ``image_hw`` (H, W), or are over
+    :data:`MAX_BOX_TO_IMAGE` times its longer side: their landmarks would be made up, far off the image."""
+    h, w = image_hw
+    outside = (boxes[:, 2] <= 0) | (boxes[:, 3] <= 0) | (boxes[:, 0] >= w) | (boxes[:, 1] >= h)
+    if outside.any():
+        raise FaceAlignError(f"{where}: box {boxes[outside][0].tolist()} lies entirely outside the {w}x{h} image")
+    huge = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]) > MAX_BOX_TO_IMAGE * max(h, w)
+    if huge.any():
+        raise FaceAlignError(f"{where}: box {boxes[huge][0].tolist()} is over {MAX_BOX_TO_IMAGE} times the {w}x{h} "
+                             "image's longer side")

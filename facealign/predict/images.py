@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from facealign.data.images import read_image
+from facealign.data.images import check_image_size, read_image
 from facealign.errors import ImageError
 
 
@@ -30,6 +30,8 @@ def to_rgb_array(image: Any, name: str = "<array>") -> np.ndarray:
         t = image.detach().cpu()
         if t.ndim != 3 or t.shape[0] not in (1, 3):
             raise ImageError(name, f"a torch image must be (3, H, W), got {tuple(t.shape)}")
+        if t.is_floating_point() and t.element_size() < 4:
+            t = t.float()  # bfloat16 has no numpy dtype
         image = t.permute(1, 2, 0).numpy()
     if not isinstance(image, np.ndarray):
         raise ImageError(name, f"cannot use a {type(image).__name__} as an image")
@@ -38,6 +40,7 @@ def to_rgb_array(image: Any, name: str = "<array>") -> np.ndarray:
         a = a[:, :, None]
     if a.ndim != 3 or a.shape[2] not in (1, 3, 4) or a.shape[0] < 1 or a.shape[1] < 1:
         raise ImageError(name, f"image array must be (H, W), (H, W, 3) or (H, W, 4), got {image.shape}")
+    check_image_size(a.shape[1], a.shape[0], name)
     if a.dtype == np.uint16:
         a = (a >> 8).astype(np.uint8)
     elif np.issubdtype(a.dtype, np.floating):

@@ -18,7 +18,9 @@ class FaceResult:
         boxes: (N, 4) float32 face boxes x1, y1, x2, y2 (detector or user boxes), image pixels.
         landmarks: (N, K, 2) float32 (x, y) in original-image pixels (pixel centres at integers).
         scores: (N, K) float32 per-point confidence in [0, 1] (1 for regression heads, which have none).
-        detection_scores: (N,) float32 detector confidence (1 for user boxes).
+        detection_scores: (N,) float32 detector confidence (1 for user boxes; NaN for a face a video
+            tracker followed from the previous frame without running the detector: no detector
+            confirmed it, and its JSON says ``"tracked": true`` and ``"detection_score": null``).
         scheme: The landmark scheme of the K points.
         image_size: (height, width) of the image.
         source: Path of the image when it came from a file, else None.
@@ -67,7 +69,9 @@ class FaceResult:
         pose = self.pose()
         faces = []
         for i, (b, d, lm, sc) in enumerate(zip(self.boxes, self.detection_scores, self.landmarks, self.scores)):
-            face = {"box": [round(float(v), 2) for v in b], "detection_score": round(float(d), 4),
+            detected = bool(np.isfinite(d))
+            face = {"box": [round(float(v), 2) for v in b], "detection_score": round(float(d), 4) if detected else None,
+                    "tracked": not detected,
                     "landmarks": [[round(float(x), 3), round(float(y), 3)] for x, y in lm],
                     "scores": [round(float(s), 4) for s in sc]}
             if np.isfinite(pose.angles[i]).all():

@@ -85,6 +85,8 @@ class OnnxRunner:
             raw = json.loads(meta["facealign_config"])
         except json.JSONDecodeError as e:
             raise FaceAlignError(f"{p}: its facealign_config metadata is not valid JSON ({e})") from None
+        except RecursionError:
+            raise FaceAlignError(f"{p}: its facealign_config metadata is nested too deeply") from None
         self.config = ModelConfig.from_dict(raw, source=str(p))
         self.scheme = self.config.get_scheme()
         self.decode = meta.get("decode", "in-graph")
@@ -93,6 +95,25 @@ class OnnxRunner:
         _check_graph(self.session, self.config, self.scheme.num_points, self.decode, p)
         self.source_sha256 = meta.get("source_sha256", "")
         self.path = p
+        self._probe()
+
+    def _probe(self) -> None:
+        """Run a batch of two grey crops: a graph's declared output shapes can be symbolic or wrong
+        (a graph that answers for the first crop only, or with fewer points), and a graph with
+        non-finite weights gives NaN; either is refused at load, not found in a user's results."""
+        s, k = self.config.input_size, self.scheme.num_points
+        try:
+            pts, sc = self.predict_crops(np.full((2, s, s, 3), 128, np.uint8), flip=self.config.flip_test)
+        except FaceAlignError:
+            raise
+        except Exception as e:  # noqa: BLE001 - ORT raises its own exception types
+            raise FaceAlignError(f"{self.path}: the graph fails on a batch of 2 crops ({str(e).splitlines()[0][:200]})") from None
+        if pts.shape != (2, k, 2) or sc.shape != (2, k):
+            raise FaceAlignError(f"{self.path}: on a batch of 2 crops the graph gives points {list(pts.shape)} and scores "
+                                 f"{list(sc.shape)}; its metadata says [2, {k}, 2] and [2, {k}]")
+        if not (np.isfinite(pts).all() and np.isfinite(sc).all()):
+            raise FaceAlignError(f"{self.path}: the graph gives NaN or infinite landmarks for a plain grey crop "
+                                 "(non-finite weights)")
 
     def decode_output(self, output: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Raw head output of a ``decode none`` file -> (points, scores), with the numpy codecs."""
@@ -127,7 +148,7 @@ class OnnxRunner:
         """The session's outputs -> (points, scores), decoded here for ``decode none``."""
         if self.decode == "in-graph":
             return outs[0].astype(np.float64), outs[1].astype(np.float32)
-        return self.decode_output(outs[0])
+        return self.decode_output(np.asarray(outs[0], np.float32))
 
 
 def _check_graph(session: Any, cfg: ModelConfig, points: int, decode: str, path: Path) -> None:

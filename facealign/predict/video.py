@@ -20,7 +20,7 @@ from facealign.predict.aligner import FaceAligner
 from facealign.predict.draw import draw_result
 from facealign.predict.result import FaceResult
 from facealign.predict.smoothing import OneEuroFilter
-from facealign.utils.io import remove_dead_parts
+from facealign.utils.io import remove_dead_parts, temp_stem
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
 
@@ -87,7 +87,7 @@ class _Tracker:
             frames, roll = self.aligner.reframe(ahead)
             boxes = np.stack(frames)
             pts, scores = self.aligner.align([rgb], [boxes], refine=0, rolls=[roll])[0]
-            det_scores = np.ones(len(self.tracks), np.float32)
+            det_scores = np.full(len(self.tracks), np.nan, np.float32)  # followed, not detected: no score
         h, w = rgb.shape[:2]
         keep = [i for i, p in enumerate(pts) if _plausible(p, w, h)]  # drop collapsed or departed tracks
         self.filters = [self.filters[i] for i in keep]
@@ -129,12 +129,12 @@ class _Tracker:
 
 def part_name(path: Path) -> Path:
     """The temporary name a file is written under until complete (this process's PID in it)."""
-    return path.with_name(f".{path.stem}.part{os.getpid()}{path.suffix}")
+    return path.with_name(f".{temp_stem(path.stem)}.part{os.getpid()}{path.suffix}")
 
 
 def remove_stale_parts(path: Path) -> list[Path]:
     """Delete the temporary files of ``path`` left by runs that were killed (their PID is gone)."""
-    return remove_dead_parts(path.parent, f".{path.stem}.part", path.suffix)
+    return remove_dead_parts(path.parent, f".{temp_stem(path.stem)}.part", path.suffix)
 
 
 def h264_available() -> bool:

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from facealign.errors import SchemeError
+from facealign.errors import ConfigError, SchemeError
 
 
 @dataclass(frozen=True)
@@ -209,9 +209,11 @@ def load_scheme_file(path: str | Path) -> Scheme:
         if p.suffix.lower() == ".json":
             data = json.loads(text)
         else:
-            import yaml
+            from facealign.utils.config import load_yaml
 
-            data = yaml.safe_load(text)
+            data = load_yaml(text, str(p))
+    except ConfigError as e:
+        raise SchemeError(str(e)) from None
     except Exception as e:  # noqa: BLE001 - parser errors have many types
         raise SchemeError(f"{p}: not valid {'JSON' if p.suffix.lower() == '.json' else 'YAML'} ({e})") from None
     return Scheme.from_dict(data, source=str(p))

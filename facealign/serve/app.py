@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import time
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import numpy as np
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from facealign.data.images import decode_image
-from facealign.errors import FaceAlignError
+from facealign.errors import FaceAlignError, ImageTooLarge
 from facealign.predict.result import FaceResult
 from facealign.serve.batcher import MicroBatcher
 from facealign.serve.config import ServeConfig
@@ -34,20 +36,40 @@ def create_app(config: ServeConfig, aligner=None) -> FastAPI:
         from facealign.predict.aligner import FaceAligner
 
         aligner = FaceAligner(config.model, config.detector, threads=config.threads)
+    from facealign.detect import BoxesDetector
+
+    if isinstance(getattr(aligner, "detector", None), BoxesDetector):
+        raise FaceAlignError(f"{aligner.detector.path}: a boxes file names faces per image file; a server gets "
+                             "uploads, not files: serve with a detector (auto, yunet, dlib, cascade, full)")
     batcher = MicroBatcher(aligner, config.max_batch, config.max_wait_ms, enabled=config.batching)
+    # decoding and detection: a pool of its own, so slow images hold these threads, never the model's
+    workers = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, config.workers), thread_name_prefix="facealign-detect")
+    admitted = asyncio.Semaphore(max(1, config.max_inflight))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         await batcher.start()
         yield
         await batcher.stop()
+        workers.shutdown(wait=False, cancel_futures=True)
 
     app = FastAPI(title="facealign", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.batcher, app.state.aligner, app.state.config = batcher, aligner, config
 
+    @app.middleware("http")
+    async def same_site_only(request: Request, call_next):
+        problem = _cross_site_problem(request, config)
+        if problem:
+            return JSONResponse({"error": problem}, status_code=403)
+        return await call_next(request)
+
     @app.exception_handler(RequestError)
     async def client_error(request: Request, exc: RequestError):
         return JSONResponse({"error": exc.message}, status_code=exc.status)
+
+    @app.exception_handler(FaceAlignError)
+    async def server_error(request: Request, exc: FaceAlignError):  # the model or detector failed on a good image
+        return JSONResponse({"error": str(exc)}, status_code=500)
 
     @app.get("/healthz")
     async def healthz():
@@ -58,19 +80,51 @@ def create_app(config: ServeConfig, aligner=None) -> FastAPI:
     async def page():
         return HTMLResponse(PAGE.read_text(encoding="utf-8"))
 
-    @app.post("/v1/landmarks")
-    async def landmarks(request: Request):
+    async def answer(request: Request) -> dict:
         t0 = time.perf_counter()
-        name, data = await _upload(request, config)
-        image = await run_in_threadpool(_decode, data, name, config.max_pixels)
-        det, boxes, rolls = await run_in_threadpool(_detect, aligner, image)
-        lm, sc = await batcher.landmarks(image, boxes, rolls)
-        res = FaceResult(det.image_boxes(), lm, sc, det.scores, aligner.scheme, image.shape[:2], name)
-        body = await run_in_threadpool(res.to_json)  # head pose: solvePnP per face, off the event loop
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(config.body_timeout_s):
+                name, data = await _upload(request, config)
+        except TimeoutError:
+            raise RequestError(408, f"the upload was not received within {config.body_timeout_s:g} s") from None
+        try:
+            async with asyncio.timeout(config.request_timeout_s):
+                image = await loop.run_in_executor(workers, _decode, data, name, config.max_pixels)
+                det, boxes, rolls = await loop.run_in_executor(workers, _detect, aligner, image)
+                lm, sc = await batcher.landmarks(image, boxes, rolls)
+                res = FaceResult(det.image_boxes(), lm, sc, det.scores, aligner.scheme, image.shape[:2], name)
+                body = await loop.run_in_executor(workers, res.to_json)  # head pose: solvePnP per face, off the loop
+        except TimeoutError:
+            raise RequestError(504, f"no answer within {config.request_timeout_s:g} s") from None
         body["time_ms"] = round((time.perf_counter() - t0) * 1000, 1)
         return body
 
+    @app.post("/v1/landmarks")
+    async def landmarks(request: Request):
+        if admitted.locked():  # a bounded queue: refuse at once rather than wait behind every other request
+            raise RequestError(503, f"busy: {config.max_inflight} requests in progress; retry shortly")
+        async with admitted:
+            return await answer(request)
+
     return app
+
+
+def _cross_site_problem(request: Request, config: ServeConfig) -> str | None:
+    """Why a request is refused as cross-site (None when it is not): a Host that is not this
+    server's (DNS rebinding), or a browser's Origin that is neither this server nor allowed."""
+    host = (request.headers.get("host") or "").lower()
+    name = urlsplit(f"//{host}").hostname or ""
+    if host and config.host not in ("0.0.0.0", "::", ""):  # (a request without Host cannot come from a rebound name)
+        known = {"127.0.0.1", "localhost", "::1", config.host.lower(), *(h.lower() for h in config.allow_hosts)}
+        if name not in known:
+            return f"Host {host!r} is not this server's; start it with --allow-host {name} to accept it"
+    origin = request.headers.get("origin")
+    if origin is None or origin.lower() in {f"http://{host}", f"https://{host}"}:
+        return None
+    if origin in config.allow_origins or "*" in config.allow_origins:
+        return None
+    return f"cross-site request from {origin!r} refused; start the server with --allow-origin {origin} to accept it"
 
 
 async def _upload(request: Request, config: ServeConfig) -> tuple[str | None, bytes]:
@@ -117,8 +171,10 @@ async def _form_file(request: Request, body: bytes) -> tuple[str | None, bytes]:
 def _decode(data: bytes, name: str | None, max_pixels: int) -> np.ndarray:
     try:
         return decode_image(np.frombuffer(data, np.uint8), name or "upload", max_pixels)
+    except ImageTooLarge as e:
+        raise RequestError(413, str(e)) from None
     except FaceAlignError as e:
-        raise RequestError(413 if "over the limit" in str(e) else 400, str(e)) from None
+        raise RequestError(400, str(e)) from None
 
 
 def _detect(aligner, image: np.ndarray):

@@ -18,6 +18,16 @@ class ServeConfig:
         batching: Requests that arrive together share one landmark pass (up to ``max_batch``
             faces, waiting at most ``max_wait_ms`` for company); off: one pass per request.
         threads: Threads of the landmark stage (None: the runtime's default).
+        workers: Threads that decode and detect (each with its own detector, none waits on
+            another's lock); a slow image holds one of them, not the others.
+        max_inflight: Requests admitted at once; more get 503 at once instead of a growing queue.
+        request_timeout_s: A request not answered in this time gets 504 (its work is bounded by
+            the pixel limits, so the thread still finishes).
+        body_timeout_s: An upload not received in full in this time gets 408 (slow clients).
+        allow_origins: Web origins (``https://app.example``) whose pages may call the API; any
+            other page's request (a browser sends its Origin) gets 403.
+        allow_hosts: Host names accepted besides the bound address and loopback names (a Host
+            check stops DNS rebinding); ignored when bound to all interfaces.
     """
 
     model: str = "default"
@@ -30,3 +40,9 @@ class ServeConfig:
     max_batch: int = 64
     max_wait_ms: float = 5.0
     threads: int | None = None
+    workers: int = 4
+    max_inflight: int = 32
+    request_timeout_s: float = 10.0
+    body_timeout_s: float = 10.0
+    allow_origins: tuple[str, ...] = ()
+    allow_hosts: tuple[str, ...] = ()

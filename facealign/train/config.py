@@ -11,7 +11,7 @@ from facealign.constants import ACR_VARIANCES, AUTHORS_PCA_DRAWS
 from facealign.data.augment import AugmentConfig, flip_shift_problem
 from facealign.errors import ConfigError
 from facealign.models.config import ModelConfig, number_in
-from facealign.utils.config import dataclass_from_dict
+from facealign.utils.config import dataclass_from_dict, load_yaml
 
 
 @dataclass
@@ -147,22 +147,31 @@ class TrainConfig:
 
 def load_train_config(path: str | Path, overrides: dict[str, Any] | None = None) -> TrainConfig:
     """Read a YAML training config; ``overrides`` maps dotted keys (``optim.lr``) to values."""
-    import yaml
-
     p = Path(path)
     try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        text = p.read_text(encoding="utf-8")
     except OSError as e:
         raise ConfigError(f"{p}: cannot read config ({e.strerror})") from None
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{p}: not valid YAML ({e})") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{p}: not a UTF-8 text file (byte {e.start})") from None
+    raw = load_yaml(text, str(p)) or {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{p}: a training config is a mapping of keys to values, got a {type(raw).__name__}")
     for key, value in (overrides or {}).items():
-        cur = raw
-        parts = key.split(".")
-        for part in parts[:-1]:
-            cur = cur.setdefault(part, {})
-        cur[parts[-1]] = value
+        _set_dotted(raw, key, value, p)
     return config_from_dict(raw, str(p))
+
+
+def _set_dotted(raw: dict[str, Any], key: str, value: Any, p: Path) -> None:
+    """``raw[a][b] = value`` for ``key`` 'a.b', refusing a path through a value that is not a section."""
+    cur = raw
+    parts = key.split(".")
+    for i, part in enumerate(parts[:-1]):
+        nxt = cur.setdefault(part, {})
+        if not isinstance(nxt, dict):
+            raise ConfigError(f"{p}: --set {key}: {'.'.join(parts[:i + 1])} is a value ({nxt!r}), not a section")
+        cur = nxt
+    cur[parts[-1]] = value
 
 
 def config_from_dict(raw: dict[str, Any], source: str = "config") -> TrainConfig:

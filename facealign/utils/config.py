@@ -11,6 +11,39 @@ from facealign.errors import ConfigError
 
 T = TypeVar("T")
 
+# Configs and schemes are small; a larger text is refused before it is parsed.
+MAX_YAML_BYTES = 1 << 20
+
+
+def load_yaml(text: str, source: str) -> Any:
+    """Parse YAML text as plain data (``yaml.safe_load``), refusing aliases (``*name``).
+
+    An alias repeats a node without copying it, so a 1 KB document of nested aliases expands to
+    billions of values when anything walks or prints it; facealign's configs never need one.
+
+    Raises:
+        ConfigError: too large, not valid YAML, or an alias (naming ``source`` and the line).
+    """
+    import yaml
+
+    class NoAliasLoader(yaml.SafeLoader):
+        def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+            if self.check_event(yaml.AliasEvent):
+                mark = self.peek_event().start_mark
+                raise ConfigError(f"{source}: line {mark.line + 1}: YAML aliases (*name) are not accepted; "
+                                  "write the value out")
+            return super().compose_node(parent, index)
+
+    if len(text) > MAX_YAML_BYTES:
+        raise ConfigError(f"{source}: {len(text)} characters, over the limit of {MAX_YAML_BYTES} for a config")
+    try:
+        return yaml.load(text, Loader=NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as e:
+        where = f"line {e.problem_mark.line + 1}: " if getattr(e, "problem_mark", None) else ""
+        raise ConfigError(f"{source}: {where}not valid YAML ({getattr(e, 'problem', None) or 'parse error'})") from None
+    except RecursionError:
+        raise ConfigError(f"{source}: YAML nested too deeply") from None
+
 
 def dataclass_from_dict(cls: type[T], d: Any, source: str = "config", prefix: str = "") -> T:
     """Build dataclass ``cls`` from a mapping; nested dataclasses recurse.

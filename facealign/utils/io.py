@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import hashlib
 import os
 import tempfile
 from collections.abc import Callable
@@ -15,6 +16,19 @@ def _umask() -> int:
     return mask
 
 
+# A file name may have 255 bytes on most file systems; temporary names add a dot, a PID and a tag
+# to the name they are built on, so a long name is cut and told apart by a hash instead.
+_TEMP_NAME_BYTES = 150
+
+
+def temp_stem(name: str) -> str:
+    """``name`` as temporary file names carry it: whole, or for a long name its start and a hash."""
+    raw = name.encode("utf-8", "surrogateescape")
+    if len(raw) <= _TEMP_NAME_BYTES:
+        return name
+    return raw[:100].decode("utf-8", "ignore") + "~" + hashlib.sha1(raw).hexdigest()[:12]
+
+
 def atomic_write(path: str | Path, write: Callable[[Path], None]) -> None:
     """Call ``write(tmp_path)`` and move the result onto ``path`` in one rename.
 
@@ -23,7 +37,7 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> None:
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     # the writer's PID in the name lets remove_dead_temps tell a killed writer's file from a live one
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.{os.getpid()}.", suffix=".tmp", dir=p.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{temp_stem(p.name)}.{os.getpid()}.", suffix=".tmp", dir=p.parent)
     os.close(fd)
     try:
         write(Path(tmp))
@@ -75,4 +89,17 @@ def remove_dead_temps(path: str | Path) -> list[Path]:
     """Delete the temporary files that :func:`atomic_write` calls to ``path`` left when their
     process was killed (``.<name>.<PID>.<random>.tmp`` whose PID is gone); live writers' are kept."""
     p = Path(path)
-    return remove_dead_parts(p.parent, f".{p.name}.", ".tmp")
+    return remove_dead_parts(p.parent, f".{temp_stem(p.name)}.", ".tmp")
+
+
+def remove_dead_temps_under(folder: Path) -> list[Path]:
+    """:func:`remove_dead_temps` for every file under ``folder``: the temporary files of killed
+    writers (``.<name>.<PID>.<random>.tmp`` whose PID is gone). Any other file is left alone,
+    whatever its name: a user's own ``.notes.tmp`` is not facealign's to delete."""
+    removed = []
+    for tmp in Path(folder).rglob(".*.tmp") if Path(folder).is_dir() else []:
+        parts = tmp.name[1:-len(".tmp")].rsplit(".", 2)
+        if len(parts) == 3 and parts[1].isdigit() and len(parts[2]) == 8 and not pid_alive(int(parts[1])):
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed

@@ -15,7 +15,8 @@ def console(stderr: bool = False):
     """A rich console for tables (their width never depends on the terminal); lines go through :func:`say`."""
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, width=TABLE_WIDTH)
+    # markup off: cells hold user paths, and rich would read '[/x]' in a file name as a closing tag
+    return Console(stderr=stderr, highlight=False, width=TABLE_WIDTH, markup=False)
 
 
 def progress_console():
@@ -24,7 +25,7 @@ def progress_console():
     second row that each redraw leaves behind."""
     from rich.console import Console
 
-    return Console(stderr=True, highlight=False)
+    return Console(stderr=True, highlight=False, markup=False)
 
 
 def say(line: str, stderr: bool = False) -> None:
@@ -41,7 +42,7 @@ def progress_bar(label: str, total: int, quiet: bool = False) -> Iterator[Callab
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+    with Progress(TextColumn(label, markup=False), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=progress_console(), transient=True) as prog:
         task = prog.add_task(label, total=total)
         yield lambda: prog.advance(task)

@@ -87,11 +87,18 @@ def _user_entries() -> list[ZooEntry]:
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
+# Names ending so are read as files, never as registered names.
+MODEL_SUFFIXES = (".safetensors", ".onnx", ".pth", ".pt", ".h5", ".ckpt")
+
+
 def check_user_name(name: str, path: str | Path) -> None:
     """Raise FaceAlignError unless ``name`` may be given to the file at ``path`` (a valid name that
     is no bundled model's and no other file's)."""
     if not NAME_RE.fullmatch(name):
         raise FaceAlignError(f"model name {name!r}: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
+    if name.lower().endswith(MODEL_SUFFIXES) or name in (".", ".."):
+        raise FaceAlignError(f"model name {name!r} looks like a file name (a path given to --model is always read as "
+                             "that file); choose a name without a model file's suffix")
     if name in {key for key, e in _registry().items() if e.path is None}:  # names and aliases
         raise FaceAlignError(f"model name {name!r} is a bundled model's; choose another")
     taken = [e.path for e in _user_entries() if e.name == name and e.path != str(Path(path).resolve())]
@@ -206,10 +213,11 @@ def _remove_stale_parts(dest: Path) -> None:
 
 
 def resolve(name_or_path: str | Path) -> Path:
-    """The local, verified file behind a model name, path or URL."""
+    """The local, verified file behind a model name, path or URL. A path that exists always means
+    that file, even where a model of that name is registered."""
     s = str(name_or_path)
     reg = _registry()
-    if s in reg:
+    if s in reg and not Path(s).is_file():
         e = reg[s]
         if e.file:
             p = WEIGHTS / e.file
@@ -251,7 +259,7 @@ def resolve_onnx(name_or_path: str | Path) -> Path | None:
             raise FaceAlignError(f"{p}: ONNX model file not found")
         return p
     e = _registry().get(s)
-    if e is None or not e.onnx_file:
+    if e is None or not e.onnx_file or Path(s).is_file():  # an existing path means that file (resolve)
         return None
     p = WEIGHTS / e.onnx_file
     if not p.is_file() or (e.onnx_sha256 and sha256_file(p) != e.onnx_sha256):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from facealign.data.images import find_image_beside
+from facealign.data.images import find_image_beside, require_regular_file
 from facealign.data.sample import LandmarkSet, Sample, check_points
 from facealign.errors import DataError
 from facealign.schemes import LAPA_106
@@ -15,6 +15,7 @@ from facealign.schemes import LAPA_106
 def read_lapa_landmarks(path: Path, num_points: int = 106) -> np.ndarray:
     """A LaPa landmark file: first line the count, then ``x y`` per line (0-based floats)."""
     try:
+        require_regular_file(path)
         lines = [ln for ln in path.read_text(encoding="utf-8", errors="replace").splitlines() if ln.strip()]
     except OSError as e:
         raise DataError(path, f"cannot read landmark file ({e.strerror})") from None

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from facealign.data.images import find_image_beside
+from facealign.data.images import find_image_beside, require_regular_file
 from facealign.data.sample import LandmarkSet, Sample, check_points
 from facealign.errors import DataError
 from facealign.schemes import Scheme, get_scheme, scheme_for_points
@@ -23,6 +23,7 @@ def read_pts(path: str | Path) -> np.ndarray:
     """
     p = Path(path)
     try:
+        require_regular_file(p)
         lines = p.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError as e:
         raise DataError(p, f"cannot read .pts file ({e.strerror})") from None

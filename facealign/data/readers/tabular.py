@@ -5,10 +5,11 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from facealign.data.images import resolve_in_root
+from facealign.data.images import require_regular_file, resolve_in_root
 from facealign.data.sample import LandmarkSet, Sample, check_points
 from facealign.errors import DataError
 from facealign.schemes import Scheme, get_scheme, scheme_for_points
@@ -24,36 +25,46 @@ def read_landmark_csv(path: str | Path) -> list[tuple[int, str, np.ndarray]]:
     """
     p = Path(path)
     try:
-        fh = open(p, newline="", encoding="utf-8")
+        require_regular_file(p)
+        fh = open(p, newline="", encoding="utf-8-sig")  # -sig: a byte-order mark (spreadsheets write one) is not part of 'file'
     except OSError as e:
         raise DataError(p, f"cannot open CSV ({e.strerror})") from None
+    try:
+        with fh:
+            return _csv_rows(p, fh)
+    except UnicodeDecodeError as e:
+        raise DataError(p, f"not a UTF-8 text file (byte {e.start} of a chunk cannot be decoded)") from None
+    except csv.Error as e:
+        raise DataError(p, f"malformed CSV ({e})") from None
+
+
+def _csv_rows(p: Path, fh: Any) -> list[tuple[int, str, np.ndarray]]:
     rows = []
-    with fh:
-        reader = csv.reader(fh)
-        header = next(reader, None)
-        if header is None:
-            raise DataError(p, "empty CSV file (no header)")
-        header = [h.strip() for h in header]
-        if not header or header[0] != "file" or len(header) < 3 or len(header) % 2 != 1:
-            raise DataError(p, "header must be file,x0,y0,x1,y1,... (an odd number of columns)", 1)
-        k = (len(header) - 1) // 2
-        expected = [c for i in range(k) for c in (f"x{i}", f"y{i}")]
-        if header[1:] != expected:
-            bad = next(i for i, (a, b) in enumerate(zip(header[1:], expected)) if a != b)
-            raise DataError(p, f"header column {bad + 2} is {header[bad + 1]!r}, expected {expected[bad]!r}", 1)
-        for row in reader:
-            line = reader.line_num
-            if not row or all(not c.strip() for c in row):
-                continue
-            if len(row) != len(header):
-                raise DataError(p, f"expected {len(header)} columns, found {len(row)}", line)
-            try:
-                vals = np.array([float(c) for c in row[1:]], dtype=np.float64)
-            except ValueError:
-                bad = next(c for c in row[1:] if not _is_float(c))
-                raise DataError(p, f"non-numeric value {bad!r}", line) from None
-            pts = check_points(vals.reshape(k, 2), k, str(p), line, path=p)
-            rows.append((line, row[0].strip(), pts))
+    reader = csv.reader(fh)
+    header = next(reader, None)
+    if header is None:
+        raise DataError(p, "empty CSV file (no header)")
+    header = [h.strip() for h in header]
+    if not header or header[0] != "file" or len(header) < 3 or len(header) % 2 != 1:
+        raise DataError(p, "header must be file,x0,y0,x1,y1,... (an odd number of columns)", 1)
+    k = (len(header) - 1) // 2
+    expected = [c for i in range(k) for c in (f"x{i}", f"y{i}")]
+    if header[1:] != expected:
+        bad = next(i for i, (a, b) in enumerate(zip(header[1:], expected)) if a != b)
+        raise DataError(p, f"header column {bad + 2} is {header[bad + 1]!r}, expected {expected[bad]!r}", 1)
+    for row in reader:
+        line = reader.line_num
+        if not row or all(not c.strip() for c in row):
+            continue
+        if len(row) != len(header):
+            raise DataError(p, f"expected {len(header)} columns, found {len(row)}", line)
+        try:
+            vals = np.array([float(c) for c in row[1:]], dtype=np.float64)
+        except ValueError:
+            bad = next(c for c in row[1:] if not _is_float(c))
+            raise DataError(p, f"non-numeric value {bad!r}", line) from None
+        pts = check_points(vals.reshape(k, 2), k, str(p), line, path=p)
+        rows.append((line, row[0].strip(), pts))
     return rows
 
 
@@ -109,28 +120,29 @@ def read_coco(path: str | Path, images: str | Path | None = None, scheme: Scheme
     keypoints as x, y, v triplets, optional bbox x, y, w, h). ``v == 0`` marks a point not
     visible (its coordinates are still used when finite)."""
     p = Path(path)
-    try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise DataError(p, f"cannot read JSON ({e.strerror})") from None
-    except json.JSONDecodeError as e:
-        raise DataError(p, f"invalid JSON ({e.msg})", e.lineno) from None
-    if not isinstance(data, dict) or "images" not in data or "annotations" not in data:
-        raise DataError(p, "COCO keypoint JSON must have 'images' and 'annotations'")
+    data = read_json_file(p)
+    if not isinstance(data, dict) or not isinstance(data.get("images"), list) or not isinstance(data.get("annotations"), list):
+        raise DataError(p, "COCO keypoint JSON must have lists 'images' and 'annotations'")
     root = Path(images) if images is not None else p.parent
     try:
         files = {im["id"]: im["file_name"] for im in data["images"]}
     except (KeyError, TypeError):
         raise DataError(p, "every entry of 'images' needs 'id' and 'file_name'") from None
+    bad = next((f for f in files.values() if not isinstance(f, str)), None)
+    if bad is not None:
+        raise DataError(p, f"image file_name must be a string, got {bad!r}")
     samples = []
     k_first = None
     for i, ann in enumerate(data["annotations"]):
         src = f"{p}[annotations][{i}]"
         if not isinstance(ann, dict) or "keypoints" not in ann or "image_id" not in ann:
             raise DataError(p, f"annotation {i} needs 'image_id' and 'keypoints'")
-        if ann["image_id"] not in files:
+        if not isinstance(ann["image_id"], (int, str)) or ann["image_id"] not in files:
             raise DataError(p, f"annotation {i} refers to unknown image_id {ann['image_id']!r}")
-        kp = np.asarray(ann["keypoints"], dtype=np.float64)
+        kp = ann["keypoints"]
+        if not isinstance(kp, list) or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in kp):
+            raise DataError(p, f"annotation {i}: keypoints must be a flat list of numbers (x, y, v triplets)")
+        kp = np.asarray(kp, dtype=np.float64)
         if kp.ndim != 1 or kp.size % 3 != 0:
             raise DataError(p, f"annotation {i}: keypoints must be a flat list of x, y, v triplets")
         kp = kp.reshape(-1, 3)
@@ -138,7 +150,10 @@ def read_coco(path: str | Path, images: str | Path | None = None, scheme: Scheme
         pts = check_points(kp[:, :2], k_first, src, path=p, line=None)
         box = None
         if "bbox" in ann:
-            x, y, w, h = (float(v) for v in ann["bbox"])
+            b = ann["bbox"]
+            if not (isinstance(b, list) and len(b) == 4 and all(isinstance(v, (int, float)) for v in b)):
+                raise DataError(p, f"annotation {i}: bbox must be four numbers x, y, w, h, got {b!r}"[:300])
+            x, y, w, h = (float(v) for v in b)
             if not (w > 0 and h > 0):
                 raise DataError(p, f"annotation {i}: bbox {ann['bbox']} has zero or negative size")
             box = np.array([x, y, x + w, y + h], np.float32)
@@ -151,3 +166,18 @@ def read_coco(path: str | Path, images: str | Path | None = None, scheme: Scheme
     if sch.num_points != k_first:
         raise DataError(p, f"keypoints have {k_first} points but scheme {sch.name!r} has {sch.num_points}")
     return LandmarkSet(p.stem, sch, samples, root)
+
+
+def read_json_file(p: Path) -> Any:
+    """A JSON annotation file's data; one :class:`DataError` for every way it can be unreadable."""
+    try:
+        require_regular_file(p)
+        return json.loads(p.read_text(encoding="utf-8-sig"))
+    except OSError as e:
+        raise DataError(p, f"cannot read JSON ({e.strerror})") from None
+    except UnicodeDecodeError as e:
+        raise DataError(p, f"not a UTF-8 text file (byte {e.start} cannot be decoded)") from None
+    except json.JSONDecodeError as e:
+        raise DataError(p, f"invalid JSON ({e.msg})", e.lineno) from None
+    except RecursionError:
+        raise DataError(p, "JSON nested too deeply to be an annotation file") from None

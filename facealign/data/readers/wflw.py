@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from facealign.data.images import resolve_in_root
+from facealign.data.images import require_regular_file, resolve_in_root
 from facealign.data.sample import LandmarkSet, Sample, check_points
 from facealign.errors import DataError
 from facealign.schemes import WFLW_98
@@ -42,6 +42,7 @@ def read_wflw(path: str | Path, split: str = "test", images: str | Path | None =
     else:
         img_root = next((a / "WFLW_images" for a in p.parents if (a / "WFLW_images").is_dir()), p.parent)
     samples = []
+    require_regular_file(p)
     with open(p, encoding="utf-8", errors="replace") as fh:
         for lineno, raw in enumerate(fh, 1):
             fields = raw.split()
@@ -55,7 +56,8 @@ def read_wflw(path: str | Path, split: str = "test", images: str | Path | None =
             except ValueError as e:
                 raise DataError(p, f"non-numeric field ({e})", lineno) from None
             pts = check_points(nums[:196].reshape(98, 2), 98, str(p), lineno, path=p)
-            box = nums[196:200].astype(np.float32)
+            with np.errstate(over="ignore"):
+                box = nums[196:200].astype(np.float32)
             if not np.isfinite(box).all() or box[2] <= box[0] or box[3] <= box[1]:
                 raise DataError(p, f"face box {box.tolist()} has zero or negative size", lineno)
             flags = nums[200:206]
