@@ -132,7 +132,9 @@ import resource, sys
 resource.setrlimit(resource.RLIMIT_DATA, ({limit}, {limit}))
 from facealign.cli.main import main
 rc = main(sys.argv[1:])
-print(f"PEAK_RSS_MB {{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}}", file=sys.stderr)
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across fork and exec
+hwm = next(int(ln.split()[1]) for ln in open("/proc/self/status") if ln.startswith("VmHWM:"))
+print(f"PEAK_RSS_MB {{hwm // 1024}}", file=sys.stderr)
 sys.exit(rc)
 """
 

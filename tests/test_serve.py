@@ -31,12 +31,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def _start_server(tmp_path_factory, *extra: str):
     port = _free_port()
     log = tmp_path_factory.mktemp("serve") / "serve.log"
-    proc = subprocess.Popen([sys.executable, "-m", "facealign", "serve", "--port", str(port), "--max-upload-mb", "1",
-                             "--max-pixels", "4000000"], cwd=REPO, stdout=open(log, "w"), stderr=subprocess.STDOUT)
+    proc = subprocess.Popen([sys.executable, "-m", "facealign", "serve", "--port", str(port), *extra], cwd=REPO,
+                            stdout=open(log, "w"), stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:
@@ -50,6 +49,12 @@ def server(tmp_path_factory):
     else:
         proc.kill()
         pytest.fail(f"server did not start: {log.read_text()}")
+    return proc, base
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    proc, base = _start_server(tmp_path_factory, "--max-upload-mb", "1", "--max-pixels", "4000000")
     yield base
     proc.terminate()
     proc.wait(timeout=20)
@@ -120,6 +125,10 @@ BAD = {
     "two files in one form": (*multipart([("a", "a.jpg", b"x"), ("b", "b.jpg", b"y")]), 400,
                               "exactly one file field, got 2"),
     "malformed multipart": (b"--nope\r\ngarbage", "multipart/form-data; boundary=xyz", 400, "malformed multipart/form-data body"),
+    "a 10 x 30000 PNG (under 1 KB)": (_png(10, 30000), "image/png", 413, "more than 50 times longer than wide"),
+    "a Radiance .hdr (its size is not in a header Pillow reads)": (
+        b"#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n-Y 20000 +X 20000\n" + b"\x00" * 64, "image/vnd.radiance", 400,
+        "not a readable image"),
 }
 
 
@@ -338,3 +347,97 @@ def test_a_streamed_body_is_cut_off_at_the_limit():
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     assert start["status"] == 413 and "upload is over the limit of 1000 bytes" in json.loads(body)["error"]
     assert reads[0] == 3  # 1200 bytes read of the 4000 sent, then it stopped
+
+
+# ---- a server under bad and slow clients (docs/serve.md) ------------------------------------------
+@pytest.fixture(scope="module")
+def guarded(tmp_path_factory):
+    proc, base = _start_server(tmp_path_factory, "--body-timeout", "1", "--max-inflight", "2",
+                               "--allow-origin", "https://ok.example")
+    yield base
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def _post_with(base: str, headers: dict[str, str]) -> tuple[int, dict]:
+    req = urllib.request.Request(base + "/v1/landmarks", data=ASTRONAUT.read_bytes(), method="POST",
+                                 headers={"Content-Type": "image/jpeg", **headers})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+@pytest.mark.parametrize("headers,status,message", [
+    ({"Origin": "https://evil.example"}, 403, "cross-site request from 'https://evil.example' refused"),
+    ({"Origin": "https://ok.example"}, 200, None),
+    ({"Host": "rebound.example"}, 403, "Host 'rebound.example' is not this server's"),
+    ({}, 200, None),
+], ids=["another site's page", "an allowed origin", "a rebound host name", "no origin (curl, scripts)"])
+def test_cross_site_requests_are_refused(guarded, headers, status, message):
+    code, reply = _post_with(guarded, headers)
+    assert code == status, reply
+    assert message is None or message in reply["error"]
+
+
+def _slow_upload(base: str) -> socket.socket:
+    """A connection that announces 100 kB and sends 10 bytes of it."""
+    from urllib.parse import urlsplit
+
+    u = urlsplit(base)
+    s = socket.create_connection((u.hostname, u.port), timeout=30)
+    s.sendall(b"POST /v1/landmarks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/jpeg\r\n"
+              b"Content-Length: 100000\r\n\r\n" + b"\xff" * 10)
+    return s
+
+
+def _status_of(sock: socket.socket) -> int:
+    data = b""
+    while b"\r\n" not in data:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    sock.close()
+    return int(data.split(b" ", 2)[1]) if data else 0
+
+
+def test_slow_uploads_time_out_and_a_full_server_says_busy(guarded):
+    slow = [_slow_upload(guarded) for _ in range(2)]  # they hold both admitted places
+    time.sleep(0.3)
+    code, reply = _post_with(guarded, {})
+    assert code == 503 and "busy: 2 requests in progress" in reply["error"]
+    assert [_status_of(s) for s in slow] == [408, 408]  # the body deadline (1 s) frees them
+    assert _post_with(guarded, {})[0] == 200
+
+
+def test_a_large_image_is_searched_in_the_lane_process_with_the_same_result(guarded):
+    """An image over 4 megapixels goes to the large-image process (YuNet holds the GIL while it
+    runs; there it holds another process's) and gets what FaceAligner gives in process."""
+    from PIL import Image
+
+    from facealign.predict import FaceAligner
+
+    big = np.asarray(Image.open(ASTRONAUT).resize((2400, 2400)))
+    buf = io.BytesIO()
+    Image.fromarray(big).save(buf, "PNG")
+    code, reply = post(guarded + "/v1/landmarks", buf.getvalue(), "image/png")
+    assert code == 200, reply
+    _same_faces(reply, FaceAligner().predict(big).to_json())
+
+
+def test_a_request_not_answered_in_time_gets_504(tmp_path_factory):
+    from PIL import Image
+
+    proc, base = _start_server(tmp_path_factory, "--request-timeout", "0.01")
+    try:
+        buf = io.BytesIO()
+        Image.open(ASTRONAUT).resize((4000, 3000)).save(buf, "JPEG")  # decoding alone takes longer than 10 ms
+        code, reply = post(base + "/v1/landmarks", buf.getvalue(), "image/jpeg")
+        assert code == 504 and "no answer within 0.01 s" in reply["error"]
+        with urllib.request.urlopen(base + "/healthz", timeout=5) as r:
+            assert json.loads(r.read())["status"] == "ok"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="threads that decode and detect, each with its own detector (default 4)")
     p.add_argument("--max-inflight", type=at_least(1, int, 10000), default=32,
                    help="requests admitted at once; more get 503 (default 32)")
-    p.add_argument("--request-timeout", type=at_least(0.1, float, 3600), default=10.0,
+    p.add_argument("--request-timeout", type=at_least(0.01, float, 3600), default=10.0,
                    help="seconds to answer a received request, else 504 (default 10)")
     p.add_argument("--body-timeout", type=at_least(0.1, float, 3600), default=10.0,
                    help="seconds to receive an upload, else 408 (default 10)")

@@ -13,11 +13,12 @@ import numpy as np
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from facealign.data.images import decode_image
+from facealign.data.images import decode_image, image_size
 from facealign.errors import FaceAlignError, ImageTooLarge
 from facealign.predict.result import FaceResult
 from facealign.serve.batcher import MicroBatcher
 from facealign.serve.config import ServeConfig
+from facealign.serve.large_lane import detect_encoded
 
 PAGE = Path(__file__).with_name("page.html")
 IMAGE_TYPES = ("image/", "application/octet-stream")
@@ -32,10 +33,13 @@ class RequestError(Exception):
 
 
 def create_app(config: ServeConfig, aligner=None) -> FastAPI:
+    lane = None
     if aligner is None:
         from facealign.predict.aligner import FaceAligner
+        from facealign.serve.large_lane import large_image_lane
 
         aligner = FaceAligner(config.model, config.detector, threads=config.threads)
+        lane = large_image_lane(str(config.model), str(config.detector))
     from facealign.detect import BoxesDetector
 
     if isinstance(getattr(aligner, "detector", None), BoxesDetector):
@@ -52,6 +56,8 @@ def create_app(config: ServeConfig, aligner=None) -> FastAPI:
         yield
         await batcher.stop()
         workers.shutdown(wait=False, cancel_futures=True)
+        if lane is not None:
+            lane.shutdown(wait=False, cancel_futures=True)
 
     app = FastAPI(title="facealign", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.batcher, app.state.aligner, app.state.config = batcher, aligner, config
@@ -90,8 +96,17 @@ def create_app(config: ServeConfig, aligner=None) -> FastAPI:
             raise RequestError(408, f"the upload was not received within {config.body_timeout_s:g} s") from None
         try:
             async with asyncio.timeout(config.request_timeout_s):
-                image = await loop.run_in_executor(workers, _decode, data, name, config.max_pixels)
-                det, boxes, rolls = await loop.run_in_executor(workers, _detect, aligner, image)
+                size = image_size(np.frombuffer(data, np.uint8))
+                if lane is not None and size is not None and size[0] * size[1] > config.large_image_pixels:
+                    # one at a time, in the lane's process: a stream of large images cannot starve the rest
+                    found = await loop.run_in_executor(lane, detect_encoded, data, name or "upload", config.max_pixels)
+                    if found[0] == "error":
+                        raise RequestError(413 if found[1] else 400, found[2])
+                    det, boxes, rolls = found
+                    image = await loop.run_in_executor(workers, _decode, data, name, config.max_pixels)
+                else:
+                    image = await loop.run_in_executor(workers, _decode, data, name, config.max_pixels)
+                    det, boxes, rolls = await loop.run_in_executor(workers, _detect, aligner, image)
                 lm, sc = await batcher.landmarks(image, boxes, rolls)
                 res = FaceResult(det.image_boxes(), lm, sc, det.scores, aligner.scheme, image.shape[:2], name)
                 body = await loop.run_in_executor(workers, res.to_json)  # head pose: solvePnP per face, off the loop

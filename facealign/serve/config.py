@@ -15,6 +15,9 @@ class ServeConfig:
             never fetches URLs, but it has no authentication).
         max_upload_bytes: Larger request bodies get 413 before they are read in full.
         max_pixels: Larger images get 413 from their header, before decoding.
+        large_image_pixels: Images over this many pixels (by their header) are searched one at a
+            time in a process of lower CPU priority (:mod:`facealign.serve.large_lane`): a stream
+            of them cannot starve the ordinary requests (benchmarks/serve_hostile.py).
         batching: Requests that arrive together share one landmark pass (up to ``max_batch``
             faces, waiting at most ``max_wait_ms`` for company); off: one pass per request.
         threads: Threads of the landmark stage (None: the runtime's default).
@@ -36,6 +39,7 @@ class ServeConfig:
     port: int = 8000
     max_upload_bytes: int = 20 * 1024 * 1024
     max_pixels: int = 40_000_000
+    large_image_pixels: int = 4_000_000
     batching: bool = True
     max_batch: int = 64
     max_wait_ms: float = 5.0
