@@ -1,8 +1,13 @@
 """facealign: facial landmark detection with ACR-loss regression and randomized-rounding heatmaps."""
 
+from importlib.metadata import PackageNotFoundError, version
+
 from facealign.utils.lazy import lazy_getattr
 
-__version__ = "0.1.0"
+try:  # one version source: pyproject.toml, through the installed package's metadata
+    __version__ = version("facealign")
+except PackageNotFoundError:  # a source tree on sys.path that was never installed
+    __version__ = "0+unknown"
 
 # lazy: `import facealign` stays light; these pull in their sub-packages (and torch) when used
 _EXPORTS = {"FaceAligner": "facealign.predict", "FaceResult": "facealign.predict", "load_model": "facealign.zoo",

@@ -535,3 +535,17 @@ def test_memory_limit_is_a_real_limit():
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert res.returncode != 0 and "MemoryError" in res.stderr
     assert resource.RLIMIT_DATA  # the platform has the limit at all
+
+
+def test_a_registered_file_under_a_markup_like_folder_is_listed(tmp_path, small_model, monkeypatch, capsys):
+    from facealign.zoo import register_user_model
+
+    monkeypatch.setenv("FACEALIGN_CACHE", str(tmp_path / "cache"))
+    folder = tmp_path / "q[/r]"  # a folder 'q[' holding 'r]': rich read '[/r]' as a closing tag
+    folder.mkdir(parents=True)
+    (folder / "m.safetensors").write_bytes(small_model.read_bytes())
+    register_user_model("mine", folder / "m.safetensors")
+    capsys.readouterr()
+    assert main(["models"]) == 0
+    out = capsys.readouterr().out
+    assert "q[/r]/m.safetensors" in out and "Traceback" not in out

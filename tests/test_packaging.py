@@ -21,7 +21,7 @@ def package_data_files() -> set[str]:
 def test_wheel_holds_the_bundled_models_and_every_data_file(tmp_path):
     src = tmp_path / "src"  # build from a copy, so the build writes nothing into the checkout
     shutil.copytree(ROOT / "facealign", src / "facealign", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy2(ROOT / name, src / name)
     run = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
                           "-q", "-w", str(tmp_path / "dist"), str(src)], capture_output=True, text=True)
@@ -36,3 +36,21 @@ def test_wheel_holds_the_bundled_models_and_every_data_file(tmp_path):
             if entry.get(key):
                 assert f"facealign/zoo/weights/{entry[key]}" in names, entry[key]
     assert registry["aliases"]["default"] in {m["name"] for m in registry["models"]}
+    # the licence travels with the wheel, and the version users see is the one pyproject.toml states
+    import tomllib
+
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    meta = zipfile.ZipFile(wheel).read(f"facealign-{version}.dist-info/METADATA").decode()
+    assert "License-Expression: MIT" in meta
+    assert f"facealign-{version}.dist-info/licenses/LICENSE" in names
+    assert "facealign/zoo/weights/DATA_TERMS.md" in names
+
+
+def test_the_version_comes_from_the_package_metadata():
+    import tomllib
+    from importlib.metadata import version
+
+    import facealign
+
+    assert facealign.__version__ == version("facealign")
+    assert facealign.__version__ == tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
