@@ -113,7 +113,7 @@ def mean_shape_predictions(train: LandmarkSet, data: LandmarkSet, spec: CropSpec
     from facealign.data.crop import crop_matrix, face_box, invert_affine, transform_points
 
     def matrix(s):
-        return crop_matrix(face_box(s, spec.box), spec.input_size, spec.crop_scale)  # type: ignore[arg-type]
+        return crop_matrix(face_box(s, spec.box), spec.input_size, spec.crop_scale)
 
     mean = np.mean([transform_points(s.landmarks, matrix(s)) for s in train.samples], axis=0)
     return np.stack([transform_points(mean, invert_affine(matrix(s))) for s in data.samples]).astype(np.float32)

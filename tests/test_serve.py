@@ -279,7 +279,7 @@ def test_serve_without_its_extra_says_how_to_install(monkeypatch, capsys):
 
 
 # ---- dataset scale on Ray ----------------------------------------------------------------------
-def test_ray_shards_match_predict_and_resume(tmp_path, capsys):
+def test_ray_shards_match_predict_and_resume(tmp_path, capfd):
     """A local Ray instance with 2 CPUs: 8 val images in shards of 3 give what FaceAligner gives;
     a deleted shard is the only one a re-run writes."""
     ray = pytest.importorskip("ray")
@@ -293,10 +293,14 @@ def test_ray_shards_match_predict_and_resume(tmp_path, capsys):
     manifest.write_text("\n".join(paths) + "\n")
     out = tmp_path / "shards"
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
+    capfd.readouterr()  # what this test's own ray.init printed
     try:
         args = ["predict", str(manifest), "--engine", "ray", "--out", str(out), "--shard-size", "3", "--actors", "2",
                 "--batch", "2"]
         assert main(args) == 0
+        err = capfd.readouterr().err  # file descriptor 2 included: Ray's C++ core writes there
+        assert "core_worker" not in err and "WARNING" not in err, err
+        assert err.strip().splitlines()[-1].startswith("ray: 8 images in 3 shards"), err
         assert sorted(p.name for p in out.glob("shard-*")) == ["shard-00000.jsonl", "shard-00001.jsonl", "shard-00002.jsonl"]
         recs = [json.loads(x) for f in sorted(out.glob("shard-*")) for x in f.read_text().splitlines()]
         assert [r["image"] for r in recs] == paths
@@ -304,14 +308,14 @@ def test_ray_shards_match_predict_and_resume(tmp_path, capsys):
         for r, want in zip(recs, local):
             np.testing.assert_allclose(r["faces"][0]["landmarks"], want.to_json()["faces"][0]["landmarks"], atol=2e-3)
         (out / "shard-00001.jsonl").unlink()
-        capsys.readouterr()
+        capfd.readouterr()
         assert main(args) == 0
-        assert "3 shards; 1 written, 2 skipped (done before)" in capsys.readouterr().err
+        assert "3 shards; 1 written, 2 skipped (done before)" in capfd.readouterr().err
         assert len((out / "shard-00001.jsonl").read_text().splitlines()) == 3
         # another model into the same shards: refused in one line, the old shards kept (checked before Ray runs)
         (out / "shard-00001.jsonl").unlink()
         assert main(args + ["--model", "ytf68-mnv2x050-96"]) == 2
-        assert "its shards were written with another model" in capsys.readouterr().err
+        assert "its shards were written with another model" in capfd.readouterr().err
         assert not (out / "shard-00001.jsonl").exists()
     finally:
         ray.shutdown()

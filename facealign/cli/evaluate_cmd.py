@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -72,7 +73,7 @@ def run_model(spec: str, data, args: argparse.Namespace):
     if backend == "onnx":
         from facealign.predict.runners import onnx_runner
 
-        model = onnx_runner(spec)
+        model: Any = onnx_runner(spec)
     else:
         from facealign.zoo import load_model
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import NoReturn
 
 from facealign import __version__
 from facealign.errors import FaceAlignError
@@ -14,7 +15,7 @@ class _Parser(argparse.ArgumentParser):
     """Usage mistakes are one line (``facealign predict: error: argument --batch: must be ...``)
     like every other error, not a usage block; ``-h`` shows the usage."""
 
-    def error(self, message: str):  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         print(f"{self.prog}: error: {message}", file=sys.stderr)
         sys.exit(2)
 

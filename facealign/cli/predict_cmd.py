@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import sys
 import time
@@ -70,6 +71,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "(pip install 'facealign[ray]'; docs/distributed.md)")
     p.add_argument("--address", help="ray: the cluster to join (auto, ray://HOST:10001); default a local one")
     p.add_argument("--actors", type=at_least(1), default=2, help="ray: aligner actors (one model load each)")
+    p.add_argument("--verbose", action="store_true", help="ray: show Ray's own log lines and warnings (default: errors only)")
     p.add_argument("--shard-size", type=at_least(1), default=1000, help="ray: images per output shard")
     p.add_argument("--shard-format", choices=["jsonl", "parquet"], default="jsonl", help="ray: shard file format")
     p.add_argument("--gpus-per-actor", type=at_least(0.0, float), default=0.0,
@@ -138,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
     with csv_lock or contextlib.nullcontext():
         csv_rows: list[tuple[str, np.ndarray]] = []
         interrupted = _predict_images(aligner, todo, out, args, stats, csv_rows)
-        if csv_lock is not None:
+        if csv_lock is not None and out is not None:
             from facealign.data.readers.tabular import write_landmark_csv
 
             empty = np.zeros((0, aligner.scheme.num_points, 2), np.float32)  # no face: a header, not a stale file
@@ -188,10 +190,11 @@ def _run_on_ray(args: argparse.Namespace) -> int:
     run = predict_on_ray(paths, args.out, model=args.model, detector=args.detector, shard_size=args.shard_size,
                          actors=args.actors, batch_size=args.batch, threads_per_actor=args.threads or 1,
                          fmt=args.shard_format, address=args.address, gpus_per_actor=args.gpus_per_actor,
-                         overwrite=args.overwrite)
+                         overwrite=args.overwrite, verbose=args.verbose)
     say(f"ray: {run.images} images in {len(run.shards_written) + run.shards_skipped} shards; "
         f"{len(run.shards_written)} written, {run.shards_skipped} skipped (done before), {run.failed} unreadable, "
-        f"{time.perf_counter() - t0:.1f} s -> {args.out}", stderr=True)
+        f"{time.perf_counter() - t0:.1f} s -> {args.out}"
+        + ("" if args.verbose or not run.shards_written else "; Ray's own log: facealign_ray.log there"), stderr=True)
     return 0 if run.failed == 0 else 1
 
 
@@ -299,7 +302,7 @@ def _write_image_outputs(args, out: Path | None, rel: Path, plan: ImageOutputs, 
         for i, lm in enumerate(res.landmarks):
             dest = plan.pts(out, i)
             dest.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(dest, lambda t, lm=lm: write_pts(t, lm))
+            atomic_write(dest, functools.partial(write_pts, points=lm))
         for stale in old[len(res.landmarks):]:  # a previous run found more faces (--overwrite)
             stale.unlink(missing_ok=True)
     elif args.format == "csv":

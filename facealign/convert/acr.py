@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -168,7 +169,7 @@ def read_keras_arrays(path: Path) -> list[tuple[str, str, np.ndarray]]:
     return out
 
 
-def _listed_datasets(f, path: Path) -> list[tuple[str, str, object]]:
+def _listed_datasets(f: Any, path: Path) -> list[tuple[str, str, Any]]:
     """(layer, weight name, h5py dataset) of every weight the file lists, checked but not read."""
     import h5py
 

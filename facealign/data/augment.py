@@ -113,8 +113,8 @@ def photometric(image: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig)
         n = rng.normal(0.0, rng.uniform(1.0, cfg.noise_std), img.shape).astype(np.float32)
         img = np.clip(img.astype(np.float32) + n, 0, 255).astype(np.uint8)
     if rng.random() < cfg.grayscale:
-        g = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
-        img = np.repeat(g[:, :, None], 3, axis=2)
+        grey_img = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
+        img = np.repeat(grey_img[:, :, None], 3, axis=2)
     if rng.random() < cfg.occlusion:
         img = img.copy()
         size = img.shape[0]

@@ -114,9 +114,10 @@ def training_problems(data: LandmarkSet) -> list[str]:
         else:
             if s.image not in sizes:
                 sizes[s.image] = _header_size(s.image)
-            if sizes[s.image] is None:  # unreadable images are the loader's to report, by name
+            size = sizes[s.image]
+            if size is None:  # unreadable images are the loader's to report, by name
                 continue
-            w, h = sizes[s.image]
+            w, h = size
         lo, hi = s.landmarks.min(axis=0), s.landmarks.max(axis=0)
         side = float(max(hi - lo))
         if lo[0] > w + side or lo[1] > h + side or hi[0] < -side or hi[1] < -side:

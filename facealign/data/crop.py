@@ -155,7 +155,7 @@ def h3r_crop(image: np.ndarray, box: np.ndarray, size: int, scale: float = 1.25)
     side = np.float32(scale) * max(x2 - x1 + one, y2 - y1 + one)
     x0, y0 = (x1 + x2 - side + one) / two, (y1 + y2 - side + one) / two
     rect = (float(x0), float(y0), float(x0 + side), float(y0 + side))
-    crop = Image.fromarray(image).crop(rect).resize((size, size), Image.BILINEAR)
+    crop = Image.fromarray(image).crop(rect).resize((size, size), Image.Resampling.BILINEAR)
     k = size / float(side)
     return np.asarray(crop), np.array([[k, 0.0, -k * rect[0]], [0.0, k, -k * rect[1]]])
 

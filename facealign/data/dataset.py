@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import torch
 from torch.utils.data import Dataset
@@ -81,13 +83,13 @@ class CropDataset(Dataset):
         if self.augment is not None:
             rng = np.random.default_rng((self.seed, self.epoch, index))
             geo = sample_geometry(rng, self.augment)
-        m = geo.crop_matrix(face_box(s, self.box), self.size, self.scale)
+        m = geo.crop_matrix(face_box(s, cast(BoxSource, self.box)), self.size, self.scale)
         crop = warp_crop(img, m, self.size)
         pts = transform_points(self._to_mirror(s.landmarks) if geo.flip else s.landmarks, m).astype(np.float32)
         vis = s.visible if s.visible is not None else np.ones(len(pts), bool)
         if geo.flip:
             pts, vis = pts[self._perm], vis[self._perm]
-        if rng is not None:
+        if rng is not None and self.augment is not None:
             crop = photometric(crop, rng, self.augment)
         return {
             "image": torch.from_numpy(np.ascontiguousarray(crop.transpose(2, 0, 1))),

@@ -100,7 +100,7 @@ def image_size(data: np.ndarray, name: str | Path = "<bytes>") -> tuple[int, int
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as im:
+            with Image.open(io.BytesIO(data)) as im:  # type: ignore[arg-type]  # an array is a buffer
                 return im.size
     except Image.DecompressionBombError as e:
         raise ImageTooLarge(name, f"image is over the limit of {MAX_PIXELS} pixels ({e})") from None

@@ -35,9 +35,9 @@ class Detections:
 
     boxes: np.ndarray
     scores: np.ndarray
-    keypoints: np.ndarray = field(default=None)  # type: ignore[assignment]
+    keypoints: np.ndarray = field(default=None)  # type: ignore[arg-type]  # filled by __post_init__
     min_face_searched: float = 0.0
-    roll: np.ndarray = field(default=None)  # type: ignore[assignment]
+    roll: np.ndarray = field(default=None)  # type: ignore[arg-type]  # filled by __post_init__
 
     def __post_init__(self) -> None:
         if self.keypoints is None:

@@ -45,7 +45,8 @@ class CascadeDetector:
 
     def __init__(self, min_size: int = 20, scale_factor: float = 1.1, min_neighbors: int = 4,
                  cascade_file: str | Path | None = None, coarse_to_fine: bool = True, policy: SearchPolicy | None = None):
-        path = Path(cascade_file) if cascade_file else Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml"
+        default = Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml"  # type: ignore[attr-defined]
+        path = Path(cascade_file) if cascade_file else default
         if not path.is_file():
             raise FaceAlignError(f"{path}: OpenCV's face cascade is not installed (OpenCV 5 wheels no longer ship "
                                  "it); install opencv-python-headless<5 or pass cascade_file")

@@ -84,7 +84,7 @@ class YuNetDetector:
         image holds about (w + h)^2 / 2 pixels, so turning the full image first could cost far more
         memory than the image itself; scaled first, every level is within the policy's pixel budget.
         """
-        th, tw = turned_size(*rgb.shape[:2], roll)
+        th, tw = turned_size(rgb.shape[0], rgb.shape[1], roll)
         rows = []
         for scale in pyramid_scales(th, tw, self.policy, NATIVE_MIN, NATIVE_MAX):
             level = np.ascontiguousarray(resize_by(rgb, scale)[:, :, ::-1])  # yuface takes BGR

@@ -10,9 +10,12 @@ images).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
-from collections.abc import Iterable
+import os
+import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,7 +62,7 @@ def plan_run(out: Path, names: list[Path], shards: list[list[str]], model_sha256
     """
     from facealign.utils.io import atomic_write_text
 
-    record = {"model_sha256": model_sha256, "options": options,
+    record: dict[str, Any] = {"model_sha256": model_sha256, "options": options,
               "shards": {n.name: _digest(paths) for n, paths in zip(names, shards)}}
     run_file = out / RUN_FILE
     old = _read_run(run_file)
@@ -108,7 +111,8 @@ class _AlignerActor:
         from facealign.data.images import read_image
         from facealign.errors import FaceAlignError as Error
 
-        images, errors = [], []
+        images: list[np.ndarray | None] = []
+        errors: list[str] = []
         for p in batch["path"]:
             try:
                 images.append(read_image(p))
@@ -128,7 +132,7 @@ class _AlignerActor:
 def predict_on_ray(paths: Iterable[str | Path], out_dir: str | Path, model: str = "default", detector: str = "auto",
                    shard_size: int = 1000, actors: int = 2, batch_size: int = 16, threads_per_actor: int | None = 1,
                    fmt: str = "jsonl", address: str | None = None, progress=None,
-                   gpus_per_actor: float = 0.0, overwrite: bool = False) -> RayRun:
+                   gpus_per_actor: float = 0.0, overwrite: bool = False, verbose: bool = False) -> RayRun:
     """Landmarks for every image of ``paths`` into shards under ``out_dir``.
 
     Args:
@@ -144,8 +148,9 @@ def predict_on_ray(paths: Iterable[str | Path], out_dir: str | Path, model: str 
             above 0 the actors run the landmark stage on ``cuda`` with PyTorch (not tested without a GPU).
         overwrite: Rewrite shards that ``out_dir`` holds from another model, other options or other
             inputs (:func:`plan_run`); without it such a folder is refused.
+        verbose: Let Ray's own log lines and warnings through (default: into ``out_dir/facealign_ray.log``).
     """
-    import ray
+    import ray  # noqa: F401 - without the [ray] extra this fails here, before any file is written
 
     if fmt not in FORMATS:
         raise FaceAlignError(f"unknown shard format {fmt!r}; choose one of {list(FORMATS)}")
@@ -161,22 +166,63 @@ def predict_on_ray(paths: Iterable[str | Path], out_dir: str | Path, model: str 
     run = RayRun(len(all_paths), [], len(shards) - len(todo), 0)
     if not todo:
         return run
+    log = None if verbose else out / LOG_FILE
+    with _stderr_into(log):
+        _run_shards(run, todo, shards, names, fmt, progress, dict(
+            model=model, detector=detector, threads=threads_per_actor, actors=actors, batch_size=batch_size,
+            gpus_per_actor=gpus_per_actor, address=address, verbose=verbose))
+    return run
+
+
+# Where Ray's own output goes unless verbose: its C++ core writes to the process's stderr directly
+# (core_worker.cc lines), and its Python loggers warn of deprecations and notes a user cannot act on.
+LOG_FILE = "facealign_ray.log"
+
+
+@contextlib.contextmanager
+def _stderr_into(path: Path | None) -> Iterator[None]:
+    """Send this process's file descriptor 2 to ``path`` (appended) for the block; None: leave it."""
+    if path is None:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(path, "ab") as log:
+            os.dup2(log.fileno(), 2)
+            yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _run_shards(run: RayRun, todo: list[int], shards: list[list[str]], names: list[Path], fmt: str, progress: Any,
+                opts: dict[str, Any]) -> None:
+    """Stream the shards ``todo`` through one Ray Data pipeline, writing each as it completes."""
+    import ray
+
+    # not verbose: Python-level notes (deprecations, "progress bars disabled") are not emitted at all, and
+    # what Ray's C++ core writes to file descriptor 2 goes to the log file (_stderr_into)
+    level = logging.INFO if opts["verbose"] else logging.ERROR
     if not ray.is_initialized():
-        ray.init(address=address, ignore_reinit_error=True, include_dashboard=False, log_to_driver=False,
-                 logging_level=logging.WARNING)
+        ray.init(address=opts["address"], ignore_reinit_error=True, include_dashboard=False,
+                 log_to_driver=opts["verbose"], logging_level=level)
     import ray.data
 
-    logging.getLogger("ray.data").setLevel(logging.WARNING)  # per-operator progress lines would drown the summary
+    logging.getLogger("ray.data").setLevel(level)  # per-operator lines would drown the summary
     ctx = ray.data.DataContext.get_current()
     ctx.enable_progress_bars = False
     ctx.execution_options.preserve_order = True  # rows come back shard by shard, in order
     items = [{"path": p, "shard": i} for i in todo for p in shards[i]]
     ds = ray.data.from_items(items).map_batches(
-        _AlignerActor, fn_constructor_kwargs={"model": model, "detector": detector, "threads": threads_per_actor,
-                                              "device": "cuda" if gpus_per_actor > 0 else "cpu"},
-        batch_size=batch_size, concurrency=actors, num_cpus=threads_per_actor or 1, num_gpus=gpus_per_actor,
-        batch_format="numpy")
-    current, rows = None, []
+        _AlignerActor, fn_constructor_kwargs={"model": opts["model"], "detector": opts["detector"],
+                                              "threads": opts["threads"],
+                                              "device": "cuda" if opts["gpus_per_actor"] > 0 else "cpu"},
+        batch_size=opts["batch_size"], compute=ray.data.ActorPoolStrategy(size=opts["actors"]),
+        num_cpus=opts["threads"] or 1, num_gpus=opts["gpus_per_actor"], batch_format="numpy")
+    current: int | None = None
+    rows: list[dict[str, Any]] = []
     for row in ds.iter_rows():
         if current is not None and row["shard"] != current:
             run.shards_written.append(_write_shard(names[current], rows, fmt))
@@ -186,11 +232,10 @@ def predict_on_ray(paths: Iterable[str | Path], out_dir: str | Path, model: str 
         current = row["shard"]
         rows.append(row)
         run.failed += bool(row["error"])
-    if rows:
+    if rows and current is not None:
         run.shards_written.append(_write_shard(names[current], rows, fmt))
         if progress:
             progress(len(rows))
-    return run
 
 
 def _model_sha256(model: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -25,7 +26,8 @@ class _Exported(nn.Module):
     def forward(self, image: torch.Tensor):
         if self.decode == "none":
             return self.model(image)
-        return self.model.predict.__wrapped__(self.model, image)  # undecorated: no_grad breaks tracing
+        undecorated: Any = self.model.predict.__wrapped__  # type: ignore[attr-defined]  # no_grad breaks tracing
+        return undecorated(self.model, image)
 
 
 def export_onnx(model: LandmarkModel, path: str | Path, opset: int = 17, decode: str = "in-graph",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -36,7 +37,7 @@ class FinalFeatures(nn.Module):
     block, which ``features_only`` would leave out.
     """
 
-    def __init__(self, net: nn.Module):
+    def __init__(self, net: Any):  # a timm classifier (num_features, forward_features)
         super().__init__()
         self.net = net
         self.out_channels = int(net.num_features)
@@ -65,7 +66,7 @@ def check_backbone_options(options: dict) -> dict:
         allowed = BACKBONE_OPTIONS[k]
         if k == "pad_type" and v not in allowed:
             raise ConfigError(f"backbone option pad_type must be one of {list(allowed)}, got {v!r}")
-        if k in _BN_OPTIONS and not number_in(v, *allowed):
+        if k in _BN_OPTIONS and not number_in(v, float(allowed[0]), float(allowed[1])):  # type: ignore[arg-type]
             raise ConfigError(f"backbone option {k} must be a number in [{allowed[0]:g}, {allowed[1]:g}], got {v!r}")
     return options
 
@@ -141,6 +142,7 @@ def load_backbone_weights(net: nn.Module, path: str | Path) -> None:
     p = Path(path)
     if not p.is_file():
         raise FaceAlignError(f"{p}: pretrained weights file not found")
+    state: Any
     try:
         if p.suffix == ".safetensors":
             from safetensors.torch import load_file

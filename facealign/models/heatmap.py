@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -22,9 +23,10 @@ class FusedFeatures(nn.Module):
 
     def __init__(self, name: str, stride: int, pretrained_file: str | Path | None = None, options: dict | None = None):
         super().__init__()
-        self.net = create_backbone(name, "taps", pretrained_file, options)
+        net: Any = create_backbone(name, "taps", pretrained_file, options)  # timm: feature_info
+        self.net = net
         self.stride = stride
-        self.out_channels = int(sum(self.net.feature_info.channels()))
+        self.out_channels = int(sum(net.feature_info.channels()))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         size = (x.shape[2] // self.stride, x.shape[3] // self.stride)

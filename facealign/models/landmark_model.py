@@ -31,8 +31,14 @@ class LandmarkModel(nn.Module):
     head output ((B, 2K) for regression). :meth:`predict` decodes to crop pixels.
     """
 
+    mean: torch.Tensor
+    std: torch.Tensor
+    backbone: Any  # a timm network wrapper with out_channels
+    info: dict[str, Any]  # what a model file says of its origin and metrics
+
     def __init__(self, config: ModelConfig, pretrained_file: str | Path | None = None):
         super().__init__()
+        self.info = {}
         if config.head not in HEADS:
             raise ConfigError(f"unknown head {config.head!r}; choose one of {list(HEADS)}")
         if config.crop not in CROP_CONVENTIONS:

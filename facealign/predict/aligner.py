@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
@@ -19,6 +19,10 @@ from facealign.errors import FaceAlignError
 from facealign.predict.images import as_image_list
 from facealign.predict.result import FaceResult
 from facealign.predict.runners import create_runner, onnxruntime_available
+
+if TYPE_CHECKING:
+    import torch
+    from PIL.Image import Image as PILImage
 
 BACKENDS = ("auto", "torch", "onnx")
 # A user's box may reach past the image (a face cut by its edge), never this many times its size.
@@ -91,6 +95,18 @@ class FaceAligner:
         self._per_thread = threading.local()
 
     # ---- public -------------------------------------------------------------------------
+    @overload
+    def predict(self, images: str | Path | np.ndarray | PILImage, boxes: Any = None,
+                sources: Sequence[str] | None = None) -> FaceResult: ...
+
+    @overload
+    def predict(self, images: list[Any] | tuple[Any, ...], boxes: Any = None,
+                sources: Sequence[str] | None = None) -> list[FaceResult]: ...
+
+    @overload  # a torch tensor: (3, H, W) is one image, (B, 3, H, W) a batch
+    def predict(self, images: torch.Tensor, boxes: Any = None,
+                sources: Sequence[str] | None = None) -> FaceResult | list[FaceResult]: ...
+
     def predict(self, images: Any, boxes: Any = None, sources: Sequence[str] | None = None) -> FaceResult | list[FaceResult]:
         """Landmarks for every face of one image or a batch.
 

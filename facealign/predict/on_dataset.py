@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
-from facealign.data.crop import invert_affine, model_crops, transform_points
+from facealign.data.crop import BoxSource, invert_affine, model_crops, transform_points
 from facealign.data.sample import LandmarkSet
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ def predict_dataset_numpy(runner, data: LandmarkSet, box: str | None = None, bat
     pts_out, score_out = [], []
     for s in range(0, len(data), batch_size):
         chunk = data.samples[s:s + batch_size]
-        crops, mats = model_crops(chunk, cfg, box or cfg.box)
+        crops, mats = model_crops(chunk, cfg, cast(BoxSource, box or cfg.box))
         pts, scores = runner.predict_crops(crops, flip)
         pts_out.append(np.stack([transform_points(p, invert_affine(m)) for p, m in zip(pts, mats)]).astype(np.float32))
         score_out.append(scores)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -70,7 +71,8 @@ class FaceResult:
         faces = []
         for i, (b, d, lm, sc) in enumerate(zip(self.boxes, self.detection_scores, self.landmarks, self.scores)):
             detected = bool(np.isfinite(d))
-            face = {"box": [round(float(v), 2) for v in b], "detection_score": round(float(d), 4) if detected else None,
+            face: dict[str, Any] = {"box": [round(float(v), 2) for v in b],
+                                    "detection_score": round(float(d), 4) if detected else None,
                     "tracked": not detected,
                     "landmarks": [[round(float(x), 3), round(float(y), 3)] for x, y in lm],
                     "scores": [round(float(s), 4) for s in sc]}

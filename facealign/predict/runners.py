@@ -71,6 +71,7 @@ class OnnxRunner:
         if not p.is_file():
             raise FaceAlignError(f"{p}: ONNX model file not found")
         opts = ort.SessionOptions()
+        opts.log_severity_level = 3  # errors only: ONNX Runtime's notes on graph optimisation are not the user's to read
         if threads:
             opts.intra_op_num_threads = threads
             opts.inter_op_num_threads = 1
@@ -153,14 +154,15 @@ class OnnxRunner:
 
 def _check_graph(session: Any, cfg: ModelConfig, points: int, decode: str, path: Path) -> None:
     """Raise one line when the graph's fixed input/output sides disagree with its metadata."""
-    def fits(shape: list, want: list) -> bool:  # symbolic (str/None) sides fit anything
+    def fits(shape: list[Any], want: list[Any]) -> bool:  # symbolic (str/None) sides fit anything
         return len(shape) == len(want) and all(not isinstance(a, int) or b is None or a == b for a, b in zip(shape, want))
 
     s, k = cfg.input_size, points
     inputs, outputs = session.get_inputs(), session.get_outputs()
     if len(inputs) != 1 or inputs[0].name != "image" or not fits(list(inputs[0].shape), [None, 3, s, s]):
-        got = [(i.name, list(i.shape)) for i in inputs]
-        raise FaceAlignError(f"{path}: graph input {got} disagrees with its metadata (one 'image' of [B, 3, {s}, {s}])")
+        named = [(i.name, list(i.shape)) for i in inputs]
+        raise FaceAlignError(f"{path}: graph input {named} disagrees with its metadata (one 'image' of [B, 3, {s}, {s}])")
+    want: list[list[Any]]
     if decode == "in-graph":
         want = [[None, k, 2], [None, k]]
     elif cfg.head == "regression":

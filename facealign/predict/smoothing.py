@@ -44,6 +44,7 @@ class OneEuroFilter:
         if self.x is None or self.x.shape != x.shape:
             self.x, self.dx = x.copy(), np.zeros_like(x)
             return x.astype(np.float32)
+        assert self.dx is not None  # set with self.x
         dx = (x - self.x) / self.dt
         a_d = self._alpha(self.d_cutoff)
         self.dx = a_d * dx + (1 - a_d) * self.dx

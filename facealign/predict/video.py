@@ -171,7 +171,8 @@ class _VideoWriter:
             self.stream.pix_fmt = "yuv420p"
             self.stream.time_base = self.stream.codec_context.time_base = Fraction(1, 1000)
             return
-        self.writer = cv2.VideoWriter(str(self.tmp), cv2.VideoWriter_fourcc(*"mp4v"), self.fps, (w, h))
+        fourcc = cv2.VideoWriter_fourcc(*"mp4v")  # type: ignore[attr-defined]  # missing from OpenCV's stubs
+        self.writer = cv2.VideoWriter(str(self.tmp), fourcc, self.fps, (w, h))
         if not self.writer.isOpened():
             raise FaceAlignError(f"{self.path}: cannot write MP4 (no mp4v encoder in this OpenCV)")
 
@@ -290,7 +291,7 @@ def process_video(aligner: FaceAligner, source: str | int, jsonl: Path | None, v
     # containers may state the frame count a little off; a real shortfall is a decoding failure
     short = ended and not str(source).isdigit() and total > 0 and frames + max(2, total // 50) < total
     return VideoSummary(frames, faces, empty, tracker.detector_runs, fps, written_jsonl, written, interrupted,
-                        total if short else 0, writer.codec if written else "")
+                        total if short else 0, writer.codec if writer is not None and written else "")
 
 
 class _Clock:

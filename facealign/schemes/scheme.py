@@ -84,7 +84,7 @@ class Scheme:
             a tensor of the input's dtype and device for a tensor.
         """
         is_tensor = hasattr(points, "detach")  # a torch tensor (schemes stay torch-free)
-        pts = points if is_tensor else np.asarray(points)
+        pts: Any = points if is_tensor else np.asarray(points)
         if pts.shape[-2] != self.num_points:
             raise SchemeError(
                 f"scheme {self.name!r} has {self.num_points} points, got an array of shape {tuple(pts.shape)}"
@@ -142,8 +142,9 @@ class Scheme:
                 flip_perm=perm,
                 groups=groups,
                 closed_groups=frozenset(d.get("closed_groups") or ()),
-                outer_eye_corners=tuple(int(i) for i in corners) if corners is not None else None,
-                pupils=tuple(tuple(int(i) for i in _as_list(g)) for g in pupils) if pupils is not None else None,
+                # lengths are checked in __post_init__, with the file named
+                outer_eye_corners=tuple(int(i) for i in corners) if corners is not None else None,  # type: ignore[arg-type]
+                pupils=tuple(tuple(int(i) for i in _as_list(g)) for g in pupils) if pupils is not None else None,  # type: ignore[arg-type]
                 description=str(d.get("description", "")),
             )
         except SchemeError as e:

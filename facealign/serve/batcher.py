@@ -14,7 +14,7 @@ class _Job:
     image: np.ndarray
     boxes: np.ndarray
     rolls: np.ndarray
-    done: asyncio.Future = field(default=None)  # type: ignore[assignment]
+    done: asyncio.Future = field(default=None)  # type: ignore[arg-type]  # set by MicroBatcher.landmarks
 
 
 class MicroBatcher:

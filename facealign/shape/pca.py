@@ -39,7 +39,7 @@ class ShapePCA:
         if variance >= 100:
             return int(len(self.eigenvalues))
         ratio = np.cumsum(self.eigenvalues) / self.eigenvalues.sum()
-        return int(min(np.searchsorted(ratio, variance / 100.0, side="right") + 1, len(ratio)))
+        return min(int(np.searchsorted(ratio, variance / 100.0, side="right")) + 1, len(ratio))
 
     def torch_parts(self, variance: float, device: torch.device | str = "cpu") -> tuple[torch.Tensor, ...]:
         """(mean (2K,), V (2K, k), bound (k,) = 3 sqrt(lambda)) as float32 tensors."""

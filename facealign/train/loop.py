@@ -21,7 +21,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import torch
 from torch.utils.data import DataLoader
@@ -40,6 +40,10 @@ from facealign.train.fabric import make_fabric, step_generator
 from facealign.train.objective import build_objective
 from facealign.utils.io import atomic_write, atomic_write_text, remove_dead_temps
 from facealign.utils.progress import progress_bar
+
+if TYPE_CHECKING:
+    from facealign.data.crop import BoxSource
+    from facealign.metrics.nme import Normalizer
 
 CHECKPOINT = "last.ckpt"
 BEST = "best.safetensors"
@@ -190,7 +194,7 @@ def _set_up(cfg: TrainConfig, resume: bool) -> _Run:
         # one process searches the images and the others take its boxes: on a node of 8 GPUs
         # every process would otherwise run the detector on every training image
         found = detector_boxes(train_data, cfg.data.train_boxes) if rank == 0 else None
-        boxes, missed = fabric.broadcast(found, src=0) if world > 1 else found
+        boxes, missed = fabric.broadcast(found, src=0) if world > 1 else found  # type: ignore[misc]  # rank 0's
         train_data = with_boxes(train_data, boxes)
         box = "dataset"
         if rank == 0:
@@ -198,7 +202,7 @@ def _set_up(cfg: TrainConfig, resume: bool) -> _Run:
                  f"{len(train_data)} faces not found keep their landmark box")
             if val_data is not None:
                 val_framed = with_boxes(val_data, detector_boxes(val_data, cfg.data.train_boxes)[0])
-    ds = CropDataset(train_data, cfg.model, cfg.augment, cfg.seed, box=box)
+    ds = CropDataset(train_data, cfg.model, cfg.augment, cfg.seed, box=cast("BoxSource | None", box))
     steps = _steps_per_epoch(cfg, len(ds), world)
     net = fabric.setup_module(torch.compile(model) if cfg.trainer.compile else model)
     opt, sched = _optimizer_and_schedule(fabric, model, cfg, steps, 1 if cfg.optim.reset_each_epoch else cfg.epochs)
@@ -360,7 +364,7 @@ def _score(run: _Run, data: LandmarkSet, box: str | None = None) -> dict[str, fl
     metric_norm = "inter_ocular" if run.model.scheme.outer_eye_corners is not None else "bbox"
     pred, _ = predict_dataset(run.model, data, box=box, batch_size=run.cfg.val_batch_size,
                               channels_last=run.cfg.channels_last, device=run.fabric.device)
-    return summarize(nme(pred, data.landmarks(), data.scheme, metric_norm))
+    return summarize(nme(pred, data.landmarks(), data.scheme, cast("Normalizer", metric_norm)))
 
 
 def _end_epoch(run: _Run, epoch: int, row: dict[str, Any], verbose: bool) -> None:
@@ -384,7 +388,10 @@ def _end_epoch(run: _Run, epoch: int, row: dict[str, Any], verbose: bool) -> Non
              "torch_rng": torch.get_rng_state(), "config": json.dumps(cfg.to_dict()), "world_size": run.world}
     if run.fabric.device.type == "cuda":
         state["cuda_rng"] = torch.cuda.get_rng_state(run.fabric.device)
-    atomic_write(run.out / CHECKPOINT, lambda t, state=state: torch.save(state, t))
+    def write(t: Path) -> None:
+        torch.save(state, t)
+
+    atomic_write(run.out / CHECKPOINT, write)
     if verbose:
         _log(f"epoch {epoch + 1}/{cfg.epochs} loss {row['train_loss']:.4f} "
              + (f"val NME {row['val_nme']:.3f}% FR {row['val_fr']:.2f}% " if "val_nme" in row else "")

@@ -46,7 +46,7 @@ class RegressionObjective:
             raise ConfigError(f"loss.name {loss.name!r} is not a regression loss; choose one of {list(REGRESSION_LOSSES)}")
         self.cfg = loss
         self.codec = codec
-        self.acr = None
+        self.acr: Any = None  # the ACR loss module, built below when asked for
         if loss.name == "acr":
             pca = load_shape_pca(loss.pca_file) if loss.pca_file else fit_pca_for(cfg, train_data)
             values = tuple(float(v) for v in loss.variance_values)

@@ -27,7 +27,7 @@ def load_yaml(text: str, source: str) -> Any:
     import yaml
 
     class NoAliasLoader(yaml.SafeLoader):
-        def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+        def compose_node(self, parent, index):
             if self.check_event(yaml.AliasEvent):
                 mark = self.peek_event().start_mark
                 raise ConfigError(f"{source}: line {mark.line + 1}: YAML aliases (*name) are not accepted; "
@@ -54,7 +54,7 @@ def dataclass_from_dict(cls: type[T], d: Any, source: str = "config", prefix: st
     if not isinstance(d, dict):
         raise ConfigError(f"{source}: {prefix or 'config'} must be a mapping, got {type(d).__name__}")
     hints = typing.get_type_hints(cls)
-    names = {f.name for f in dataclasses.fields(cls)}
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]  # T is a dataclass type
     unknown = sorted(set(d) - names)
     if unknown:
         raise ConfigError(f"{source}: unknown key '{prefix}{unknown[0]}'; allowed: {sorted(names)}")
@@ -70,7 +70,7 @@ def _coerce(tp: Any, value: Any, source: str, key: str) -> Any:
     if tp is Any:
         return value
     if dataclasses.is_dataclass(tp):
-        return dataclass_from_dict(tp, value, source, key + ".")
+        return dataclass_from_dict(typing.cast(type, tp), value, source, key + ".")
     if origin in (typing.Union, types.UnionType):
         errors = []
         for a in args:
@@ -106,7 +106,7 @@ def _coerce(tp: Any, value: Any, source: str, key: str) -> Any:
         # bool is an int in Python, but never a valid number in a config
         if not isinstance(value, kinds) or (tp is not bool and isinstance(value, bool)):
             raise ConfigError(f"{source}: {key} must be {what}, got {value!r}")
-        return float(value) if tp is float else value
+        return float(typing.cast(float, value)) if tp is float else value
     return value
 
 

@@ -53,11 +53,17 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> None:
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:
-    atomic_write(path, lambda t: t.write_text(text, encoding="utf-8"))
+    def write(t: Path) -> None:
+        t.write_text(text, encoding="utf-8")
+
+    atomic_write(path, write)
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    atomic_write(path, lambda t: t.write_bytes(data))
+    def write(t: Path) -> None:
+        t.write_bytes(data)
+
+    atomic_write(path, write)
 
 
 def pid_alive(pid: int) -> bool:

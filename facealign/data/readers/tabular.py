@@ -61,8 +61,8 @@ def _csv_rows(p: Path, fh: Any) -> list[tuple[int, str, np.ndarray]]:
         try:
             vals = np.array([float(c) for c in row[1:]], dtype=np.float64)
         except ValueError:
-            bad = next(c for c in row[1:] if not _is_float(c))
-            raise DataError(p, f"non-numeric value {bad!r}", line) from None
+            text = next(c for c in row[1:] if not _is_float(c))
+            raise DataError(p, f"non-numeric value {text!r}", line) from None
         pts = check_points(vals.reshape(k, 2), k, str(p), line, path=p)
         rows.append((line, row[0].strip(), pts))
     return rows
@@ -160,7 +160,7 @@ def read_coco(path: str | Path, images: str | Path | None = None, scheme: Scheme
         fname = files[ann["image_id"]]
         samples.append(Sample(image=resolve_in_root(root, fname, p), landmarks=pts, key=fname, source=src, box=box,
                               visible=kp[:, 2] > 0, subsets=("full",)))
-    if not samples:
+    if not samples or k_first is None:
         raise DataError(p, "no annotations")
     sch = get_scheme(scheme) if scheme is not None else scheme_for_points(k_first)
     if sch.num_points != k_first:
