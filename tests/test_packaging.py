@@ -8,6 +8,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -50,3 +52,31 @@ def test_the_version_comes_from_the_package_metadata():
 
     assert facealign.__version__ == version("facealign")
     assert facealign.__version__ == tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+
+
+def test_the_base_install_predicts_without_torch(tmp_path):
+    """The wheel installed into a fresh virtual environment without extras (what `pip install
+    facealign` gives) runs `predict` on the bundled photo, and torch is not there to import."""
+    run = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
+                          "-q", "-w", str(tmp_path / "dist"), str(ROOT)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    (wheel,) = (tmp_path / "dist").glob("facealign-*.whl")
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    # the base dependencies come from the package index, as for a user (pip's cache makes it quick)
+    pip = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "-c", str(ROOT / "constraints.txt"), str(wheel)],
+                         capture_output=True, text=True)
+    if pip.returncode != 0 and any(s in pip.stderr for s in ("NewConnectionError", "Temporary failure in name resolution")):
+        pytest.skip("the package index cannot be reached from here")
+    assert pip.returncode == 0, pip.stderr[-2000:]
+    photo = ROOT / "facealign" / "assets" / "astronaut.jpg"
+    res = subprocess.run([str(venv / "bin" / "facealign"), "predict", str(photo), "--out", str(tmp_path / "o")],
+                         capture_output=True, text=True, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert len(json.loads((tmp_path / "o" / "astronaut.json").read_text())["faces"]) == 1
+    torch = subprocess.run([str(venv / "bin" / "python"), "-c", "import torch"], capture_output=True, text=True)
+    assert torch.returncode != 0 and "No module named 'torch'" in torch.stderr
+    train = subprocess.run([str(venv / "bin" / "facealign"), "train", "x.yaml"], capture_output=True, text=True, cwd=tmp_path)
+    assert train.returncode == 2
+    assert train.stderr.strip() == ("facealign train: this needs torch, which the base install leaves out: "
+                                    "pip install 'facealign[train]'")

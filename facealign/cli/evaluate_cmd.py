@@ -69,7 +69,7 @@ def run_model(spec: str, data, args: argparse.Namespace):
     from facealign.cli.common import progress_bar
     from facealign.errors import FaceAlignError
 
-    backend = args.backend if args.backend != "auto" else "onnx" if str(spec).lower().endswith(".onnx") else "torch"
+    backend = args.backend if args.backend != "auto" else _auto_backend(spec)
     if backend == "onnx":
         from facealign.predict.runners import onnx_runner
 
@@ -115,3 +115,17 @@ def print_results(results, dataset: str) -> None:
             t.add_row(r.name, name, str(s["n"]), f"{s['nme']:.3f}", f"{s['fr']:.2f}", f"{s['auc']:.2f}",
                       f"{s['p50']:.2f}", f"{s['p90']:.2f}", f"{s['p95']:.2f}")
     console().print(t)
+
+
+def _auto_backend(spec: str) -> str:
+    """``onnx`` for .onnx files, and for models with an ONNX file when PyTorch is not installed (the
+    two give the same numbers: docs/models.md); else ``torch``."""
+    import importlib.util
+
+    from facealign.zoo import resolve_onnx
+
+    if str(spec).lower().endswith(".onnx"):
+        return "onnx"
+    if importlib.util.find_spec("torch") is None and resolve_onnx(spec) is not None:
+        return "onnx"
+    return "torch"

@@ -20,6 +20,13 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(2)
 
 
+# Modules of the optional extras (pyproject.toml), for the one line that says which to install.
+_EXTRA_OF = {**dict.fromkeys(("torch", "torchvision", "timm", "lightning_fabric", "scipy", "h5py", "matplotlib", "onnx"),
+                             "train"),
+             **dict.fromkeys(("fastapi", "uvicorn", "multipart", "starlette"), "serve"), "ray": "ray", "dlib": "dlib",
+             "av": "video"}
+
+
 def build_parser() -> argparse.ArgumentParser:
     from facealign.cli import (
         crop_cmd,
@@ -60,6 +67,13 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except FaceAlignError as e:
         print(f"facealign: error: {e}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as e:
+        extra = _EXTRA_OF.get((e.name or "").split(".")[0])
+        if extra is None:
+            raise
+        print(f"facealign {args.command}: this needs {e.name}, which the base install leaves out: "
+              f"pip install 'facealign[{extra}]'", file=sys.stderr)
         return 2
     except OSError as e:  # the system's refusal (no permission, a full disk, a name too long): one line naming the file
         where = f"{e.filename}: " if e.filename else ""
