@@ -132,7 +132,7 @@ def phase(base: str, pid: int, frames: list[bytes], seconds: float, good: int, h
     lat.sort()
     return {"good": len(lat), "errors": len(lat) - codes[200], "p50": lat[len(lat) // 2] * 1000,
             "p99": lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000, "hostile": dict(sorted(bad.items())),
-            "mem": (min(mem), max(mem))}
+            "mem": (min(mem), max(mem)), "quarters": [mem[min(len(mem) - 1, len(mem) * q // 4)] for q in (1, 2, 3, 4)]}
 
 
 def main() -> None:
@@ -151,12 +151,12 @@ def main() -> None:
         proc.terminate()
         proc.wait(timeout=30)
     print(f"| phase ({args.seconds:g} s each, {args.good} good clients) | good requests | good errors | p50 ms | p99 ms "
-          "| server RSS MB, with its children (min-max) | hostile requests: answers |")
+          "| server RSS MB, with its children (min-max; at 1/4, 2/4, 3/4, end) | hostile requests: answers |")
     print("|---|---|---|---|---|---|---|")
     for name, r in rows:
         hostile = "; ".join(f"{k} x{v}" for k, v in r["hostile"].items()) or "-"
         print(f"| {name} | {r['good']} | {r['errors']} | {r['p50']:.0f} | {r['p99']:.0f} | "
-              f"{r['mem'][0]:.0f}-{r['mem'][1]:.0f} | {hostile} |")
+              f"{r['mem'][0]:.0f}-{r['mem'][1]:.0f}; {', '.join(f'{m:.0f}' for m in r['quarters'])} | {hostile} |")
 
 
 if __name__ == "__main__":

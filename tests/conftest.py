@@ -88,3 +88,49 @@ def fixture_wflw():
     from facealign.data import load_dataset
 
     return load_dataset(f"wflw:{OFFICIAL / 'wflw'}", split="test")
+
+
+def run_cli(*argv) -> tuple[int, str]:
+    """``facealign ARGV`` in process: (exit code, everything it printed)."""
+    import contextlib
+    import io
+
+    from facealign.cli.main import main
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(err):
+        rc = main([str(a) for a in argv])
+    return rc, err.getvalue()
+
+
+def dead_pid() -> int:
+    """The PID of a process that has ended (as a killed run's is)."""
+    import subprocess
+    import sys
+
+    p = subprocess.Popen([sys.executable, "-c", "pass"])
+    p.wait()
+    return p.pid
+
+
+def rewrite_model_file(src, dest, edit_config=None, edit_state=None, edit_meta=None):
+    """``src`` (a facealign .safetensors) written to ``dest`` with its config (a dict), weights (a
+    dict of tensors) or metadata (a dict of strings) edited in place by the given functions."""
+    import json
+
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    with safe_open(str(src), framework="pt") as f:
+        meta = dict(f.metadata())
+        state = {k: f.get_tensor(k) for k in f.keys()}
+    cfg = json.loads(meta["config"])
+    if edit_config:
+        edit_config(cfg)
+    if edit_state:
+        edit_state(state)
+    meta["config"] = json.dumps(cfg)
+    if edit_meta:
+        edit_meta(meta)
+    save_file(state, str(dest), metadata=meta)
+    return dest

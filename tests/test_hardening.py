@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 import pytest
 import yaml
-from conftest import ASTRONAUT, REPO, YTF, tiny_config
+from conftest import ASTRONAUT, REPO, YTF, dead_pid, rewrite_model_file, run_cli, tiny_config
 
 from facealign.cli.main import main
 
@@ -36,22 +36,7 @@ def _png(t, name, h, w):
 
 
 def _crafted_model(t, m, edit_config=None, edit_state=None, edit_meta=None):
-    from safetensors import safe_open
-    from safetensors.torch import save_file
-
-    with safe_open(str(m), framework="pt") as f:
-        meta = dict(f.metadata())
-        state = {k: f.get_tensor(k) for k in f.keys()}
-    cfg = json.loads(meta["config"])
-    if edit_config:
-        edit_config(cfg)
-    if edit_state:
-        edit_state(state)
-    meta["config"] = json.dumps(cfg)
-    if edit_meta:
-        edit_meta(meta)
-    save_file(state, str(t / "crafted.safetensors"), metadata=meta)
-    return t / "crafted.safetensors"
+    return rewrite_model_file(m, t / "crafted.safetensors", edit_config, edit_state, edit_meta)
 
 
 def _giant_backbone(t, m):
@@ -172,15 +157,6 @@ def test_rolled_search_of_a_thin_image_finds_what_the_upright_search_finds():
 
 
 # ---- 3. never delete or overwrite what facealign did not write ---------------------------------
-def _run(*argv) -> tuple[int, str]:
-    import contextlib
-    import io
-
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(err):
-        rc = main([str(a) for a in argv])
-    return rc, err.getvalue()
-
 
 def test_crop_never_removes_the_users_own_face_files(tmp_path, small_model):
     d = tmp_path / "D"
@@ -188,9 +164,9 @@ def test_crop_never_removes_the_users_own_face_files(tmp_path, small_model):
     (tmp_path / "x.png").write_bytes(cv2.imencode(".png", cv2.imread(str(ASTRONAUT)))[1].tobytes())
     for i in (1, 2):  # the user's own files, named as a crop would be
         (d / f"x_face{i}.png").write_bytes(b"mine")
-    rc, err = _run("crop", tmp_path / "x.png", "--out", d, "--model", small_model, "--detector", "full")
+    rc, err = run_cli("crop", tmp_path / "x.png", "--out", d, "--model", small_model, "--detector", "full")
     assert rc == 2 and "x_face1.png: exists and was not written by facealign (and 1 more)" in err
-    rc, _ = _run("crop", tmp_path / "x.png", "--out", d, "--model", small_model, "--detector", "full", "--overwrite")
+    rc, _ = run_cli("crop", tmp_path / "x.png", "--out", d, "--model", small_model, "--detector", "full", "--overwrite")
     assert rc == 0
     assert (d / "x_face1.png").read_bytes() == b"mine" and (d / "x_face2.png").read_bytes() == b"mine"
     assert (d / "x_face0.png").is_file()
@@ -202,10 +178,10 @@ def test_crop_rerun_removes_only_crops_its_last_run_wrote(tmp_path, small_model)
     src.write_bytes(ASTRONAUT.read_bytes())
     boxes = tmp_path / "b.json"
     boxes.write_text(json.dumps({"x.jpg": [[100, 50, 300, 250], [10, 10, 90, 90]]}))
-    assert _run("crop", src, "--out", d, "--model", small_model, "--detector", boxes)[0] == 0
+    assert run_cli("crop", src, "--out", d, "--model", small_model, "--detector", boxes)[0] == 0
     assert sorted(p.name for p in d.iterdir()) == ["x_crops.json", "x_face0.png", "x_face1.png"]
     boxes.write_text(json.dumps({"x.jpg": [[100, 50, 300, 250]]}))
-    assert _run("crop", src, "--out", d, "--model", small_model, "--detector", boxes)[0] == 0
+    assert run_cli("crop", src, "--out", d, "--model", small_model, "--detector", boxes)[0] == 0
     assert sorted(p.name for p in d.iterdir()) == ["x_crops.json", "x_face0.png"]
 
 
@@ -214,7 +190,7 @@ def test_crop_into_its_input_folder_does_not_crop_its_crops(tmp_path, small_mode
     d.mkdir()
     (d / "x.jpg").write_bytes(ASTRONAUT.read_bytes())
     for _ in range(2):
-        rc, err = _run("crop", d, "--out", d, "--model", small_model, "--detector", "full")
+        rc, err = run_cli("crop", d, "--out", d, "--model", small_model, "--detector", "full")
         assert rc == 0 and err.startswith("1 images")
     assert sorted(p.name for p in d.iterdir()) == ["x.jpg", "x_crops.json", "x_face0.png"]
 
@@ -233,7 +209,7 @@ def test_two_clips_of_one_stem_keep_separate_results(tmp_path, small_model):
     d.mkdir()
     _clip(d / "clip.avi", 3)
     _clip(d / "clip.mkv", 5)
-    rc, _ = _run("predict", d, "--out", tmp_path / "o", "--model", small_model, "--detector", "full")
+    rc, _ = run_cli("predict", d, "--out", tmp_path / "o", "--model", small_model, "--detector", "full")
     assert rc == 0
     assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["clip.avi.jsonl", "clip.mkv.jsonl"]
     assert len((tmp_path / "o" / "clip.mkv.jsonl").read_text().splitlines()) == 5
@@ -246,7 +222,7 @@ def test_two_clips_of_one_stem_keep_separate_results(tmp_path, small_model):
 ], ids=["data convert", "export", "pca"])
 def test_single_file_outputs_are_not_overwritten_without_asking(argv, tmp_path, small_model):
     (tmp_path / "mine.csv").write_text("mine")
-    rc, err = _run(*argv(tmp_path, small_model))
+    rc, err = run_cli(*argv(tmp_path, small_model))
     assert rc == 2 and re.search(r"mine\.csv: exists; pass --overwrite", err), err
     assert (tmp_path / "mine.csv").read_text() == "mine"
 
@@ -254,7 +230,7 @@ def test_single_file_outputs_are_not_overwritten_without_asking(argv, tmp_path, 
 def test_a_long_video_name_gets_temporary_names_that_fit(tmp_path, small_model):
     name = "v" * 240 + ".avi"  # the file system's limit is 255 bytes; the outputs fit, the old temporary name did not
     clip = _clip(tmp_path / name, 2)
-    rc, err = _run("predict", clip, "--out", tmp_path / "o", "--model", small_model, "--detector", "full")
+    rc, err = run_cli("predict", clip, "--out", tmp_path / "o", "--model", small_model, "--detector", "full")
     assert rc == 0, err
     assert [p.name for p in (tmp_path / "o").iterdir()] == ["v" * 240 + ".jsonl"]
 
@@ -263,16 +239,11 @@ def test_resume_removes_only_facealigns_dead_temporary_files(tmp_path, small_mod
     from facealign.utils.io import remove_dead_temps_under
 
     (tmp_path / ".notes.tmp").write_text("mine")
-    dead = tmp_path / f".a.json.{_dead_pid()}.abcd1234.tmp"
+    dead = tmp_path / f".a.json.{dead_pid()}.abcd1234.tmp"
     dead.write_text("{")
     assert remove_dead_temps_under(tmp_path) == [dead]
     assert (tmp_path / ".notes.tmp").read_text() == "mine"
 
-
-def _dead_pid() -> int:
-    p = subprocess.Popen([sys.executable, "-c", "pass"])
-    p.wait()
-    return p.pid
 
 
 # ---- 4. no silent wrong answers -----------------------------------------------------------------
@@ -304,7 +275,7 @@ def test_a_path_always_wins_over_a_registered_name(tmp_path, small_model, monkey
     from facealign.zoo import resolve
 
     monkeypatch.setenv("FACEALIGN_CACHE", str(tmp_path / "cache"))
-    rc, err = _run("import", "h3r", tmp_path / "none.pth", "--out", tmp_path / "x.safetensors", "--name", "best.safetensors")
+    rc, err = run_cli("import", "h3r", tmp_path / "none.pth", "--out", tmp_path / "x.safetensors", "--name", "best.safetensors")
     assert rc == 2 and "model name 'best.safetensors' looks like a file name" in err
     monkeypatch.chdir(tmp_path)
     (tmp_path / "default").write_bytes(small_model.read_bytes())  # a file named like the bundled model
@@ -332,7 +303,7 @@ def _deep_meta(meta):
 ], ids=["negative BatchNorm variance", "dtype other than the model's", "deeply nested metadata"])
 def test_crafted_safetensors_are_refused_at_load(edit, pattern, tmp_path, small_model):
     p = _crafted_model(tmp_path, small_model, **edit)
-    rc, err = _run("predict", ASTRONAUT, "--model", p, "--detector", "full", "--out", tmp_path / "o")
+    rc, err = run_cli("predict", ASTRONAUT, "--model", p, "--detector", "full", "--out", tmp_path / "o")
     assert rc == 2 and re.search(pattern, err), err
     assert "Traceback" not in err and not (tmp_path / "o").exists()
 
@@ -374,7 +345,7 @@ def _nan_weights(g, onnx):
 ], ids=["answers for the first crop only", "NaN weights"])
 def test_onnx_graphs_are_run_on_a_batch_of_two_at_load(edit, pattern, tmp_path, small_model):
     p = _onnx_graph(tmp_path, small_model, edit)
-    rc, err = _run("predict", ASTRONAUT, "--model", p, "--detector", "full", "--out", tmp_path / "o")
+    rc, err = run_cli("predict", ASTRONAUT, "--model", p, "--detector", "full", "--out", tmp_path / "o")
     assert rc == 2 and re.search(pattern, err), err
 
 
@@ -393,7 +364,7 @@ def test_api_boxes_outside_the_image_are_refused(small_model):
 
 def test_tracked_faces_say_the_detector_did_not_confirm_them(tmp_path, small_model):
     clip = _clip(tmp_path / "c.avi", 4)
-    rc, err = _run("predict", clip, "--out", tmp_path / "o", "--model", small_model, "--detector", "full",
+    rc, err = run_cli("predict", clip, "--out", tmp_path / "o", "--model", small_model, "--detector", "full",
                    "--detect-every", "2")
     assert rc == 0, err
     frames = [json.loads(x) for x in (tmp_path / "o" / "c.jsonl").read_text().splitlines()]

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 import scipy.io as sio
 import yaml
-from conftest import ASTRONAUT, OFFICIAL, REPO, YTF, tiny_config
+from conftest import ASTRONAUT, OFFICIAL, REPO, YTF, dead_pid, rewrite_model_file, run_cli, tiny_config
 
 from facealign.cli.main import main
 from facealign.models import create_model, save_model
@@ -159,20 +159,7 @@ def cofw_model(t, m):
 def crafted_model(edit_config=None, edit_state=None, name="crafted"):
     """The small model rewritten with its config (a dict) or weights (a dict of tensors) edited."""
     def make(t, m):
-        from safetensors import safe_open
-        from safetensors.torch import save_file
-
-        with safe_open(str(m), framework="pt") as f:
-            meta = dict(f.metadata())
-            state = {k: f.get_tensor(k) for k in f.keys()}
-        cfg = json.loads(meta["config"])
-        if edit_config:
-            edit_config(cfg)
-        if edit_state:
-            edit_state(state)
-        meta["config"] = json.dumps(cfg)
-        save_file(state, str(t / f"{name}.safetensors"), metadata=meta)
-        return t / f"{name}.safetensors"
+        return rewrite_model_file(m, t / f"{name}.safetensors", edit_config, edit_state)
     return make
 
 
@@ -474,20 +461,6 @@ def test_predict_folder_killed_then_skip_existing(tmp_path, model_file):
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temp files left
 
 
-def _dead_pid() -> int:
-    p = subprocess.Popen([sys.executable, "-c", "pass"])
-    p.wait()
-    return p.pid
-
-
-def _run(*argv) -> tuple[int, str]:
-    import contextlib
-    import io
-
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(err):
-        rc = main([str(a) for a in argv])
-    return rc, err.getvalue()
 
 
 def test_outputs_never_collide_and_own_outputs_are_not_inputs(tmp_path, model_file):
@@ -496,7 +469,7 @@ def test_outputs_never_collide_and_own_outputs_are_not_inputs(tmp_path, model_fi
     d = _folder_with(tmp_path / "in", "a.jpg")
     cv2.imwrite(str(d / "a.png"), cv2.imread(str(d / "a.jpg")))
     for _ in range(2):
-        rc, _ = _run("predict", d, "--model", model_file, "--detector", "full", "--out", d, "--overlay")
+        rc, _ = run_cli("predict", d, "--model", model_file, "--detector", "full", "--out", d, "--overlay")
         assert rc == 0
     names = sorted(p.name for p in d.iterdir())
     assert names == ["a.jpg", "a.jpg.json", "a.jpg_overlay.png", "a.png", "a.png.json", "a.png_overlay.png"]
@@ -506,7 +479,7 @@ def test_outputs_never_collide_and_own_outputs_are_not_inputs(tmp_path, model_fi
 def test_overwrite_replaces_a_foreign_file(tmp_path, model_file):
     d = _folder_with(tmp_path / "in", "a.jpg")
     (d / "a.json").write_text('{"mine": 1}')
-    rc, _ = _run("predict", d / "a.jpg", "--model", model_file, "--detector", "full", "--out", d, "--overwrite")
+    rc, _ = run_cli("predict", d / "a.jpg", "--model", model_file, "--detector", "full", "--out", d, "--overwrite")
     assert rc == 0 and "faces" in json.loads((d / "a.json").read_text())
 
 
@@ -515,12 +488,12 @@ def test_pts_rerun_with_fewer_faces_leaves_no_stale_file(tmp_path, model_file):
     boxes = tmp_path / "b.json"
     boxes.write_text(json.dumps({"a.jpg": [[100, 50, 300, 250], [10, 10, 90, 90]]}))
     args = ["predict", d / "a.jpg", "--model", model_file, "--boxes", boxes, "--out", tmp_path / "o", "--format", "pts"]
-    assert _run(*args)[0] == 0
+    assert run_cli(*args)[0] == 0
     assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["a_0.pts", "a_1.pts"]
-    rc, err = _run(*args)
+    rc, err = run_cli(*args)
     assert rc == 2 and "a_0.pts: exists and was not written by facealign (and 1 more)" in err
     boxes.write_text(json.dumps({"a.jpg": [[100, 50, 300, 250]]}))
-    assert _run(*args, "--overwrite")[0] == 0
+    assert run_cli(*args, "--overwrite")[0] == 0
     assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["a_0.pts"]
 
 
@@ -529,10 +502,10 @@ def test_csv_run_without_faces_replaces_the_old_file_and_takes_a_stale_lock(tmp_
     out = tmp_path / "o"
     out.mkdir()
     (out / "landmarks.csv").write_text("file,x0,y0\nold.jpg,1,2\n")
-    (out / ".landmarks.csv.lock").write_text(str(_dead_pid()))  # left by a killed run
+    (out / ".landmarks.csv.lock").write_text(str(dead_pid()))  # left by a killed run
     boxes = tmp_path / "b.json"
     boxes.write_text(json.dumps({"a.jpg": []}))
-    rc, _ = _run("predict", d / "a.jpg", "--model", model_file, "--boxes", boxes, "--out", out, "--format", "csv",
+    rc, _ = run_cli("predict", d / "a.jpg", "--model", model_file, "--boxes", boxes, "--out", out, "--format", "csv",
                  "--overwrite")
     assert rc == 0
     assert (out / "landmarks.csv").read_text().splitlines() == [HEADER]
@@ -543,9 +516,9 @@ def test_skip_existing_makes_the_missing_overlays(tmp_path, model_file):
     d = _folder_with(tmp_path / "in", "a.jpg", "b.jpg")
     out = tmp_path / "o"
     args = ["predict", d, "--model", model_file, "--detector", "full", "--out", out, "--overlay"]
-    assert _run(*args)[0] == 0
+    assert run_cli(*args)[0] == 0
     (out / "b_overlay.png").unlink()  # as a run killed between b's overlay and JSON would leave it
-    rc, err = _run(*args, "--skip-existing")
+    rc, err = run_cli(*args, "--skip-existing")
     assert rc == 0 and (out / "b_overlay.png").is_file()
     assert re.search(r"images processed\s*│?\s*1", err) and re.search(r"skipped \(output exists\)\s*│?\s*1", err)
 
@@ -554,13 +527,13 @@ def test_video_rerun_on_a_clip_that_broke_keeps_the_old_outputs(tmp_path, model_
     out = tmp_path / "o"
     clip = broken_clip(tmp_path, 29)  # 29 good frames, then one zeroed
     args = ["predict", clip, "--model", model_file, "--detector", "full", "--out", out, "--overlay"]
-    assert _run(*args)[0] == 0
+    assert run_cli(*args)[0] == 0
     before = (out / "c.jsonl").read_text()
     assert len(before.splitlines()) == 29
-    stale = out / f".c_overlay.part{_dead_pid()}.mp4"  # a SIGKILLed run's temporary file
+    stale = out / f".c_overlay.part{dead_pid()}.mp4"  # a SIGKILLed run's temporary file
     stale.write_bytes(b"x")
     broken_clip(tmp_path, 0)
-    rc, err = _run(*args)
+    rc, err = run_cli(*args)
     assert rc == 2 and "no frame could be decoded" in err
     assert (out / "c.jsonl").read_text() == before and (out / "c_overlay.mp4").is_file()
     assert sorted(p.name for p in out.iterdir()) == ["c.jsonl", "c_overlay.mp4"]

@@ -18,7 +18,7 @@ from facealign.errors import FaceAlignError, ImageTooLarge
 from facealign.predict.result import FaceResult
 from facealign.serve.batcher import MicroBatcher
 from facealign.serve.config import ServeConfig
-from facealign.serve.large_lane import detect_encoded
+from facealign.serve.large_lane import answer_encoded
 
 PAGE = Path(__file__).with_name("page.html")
 IMAGE_TYPES = ("image/", "application/octet-stream")
@@ -98,18 +98,17 @@ def create_app(config: ServeConfig, aligner=None) -> FastAPI:
             async with asyncio.timeout(config.request_timeout_s):
                 size = image_size(np.frombuffer(data, np.uint8))
                 if lane is not None and size is not None and size[0] * size[1] > config.large_image_pixels:
-                    # one at a time, in the lane's process: a stream of large images cannot starve the rest
-                    found = await loop.run_in_executor(lane, detect_encoded, data, name or "upload", config.max_pixels)
-                    if found[0] == "error":
-                        raise RequestError(413 if found[1] else 400, found[2])
-                    det, boxes, rolls = found
-                    image = await loop.run_in_executor(workers, _decode, data, name, config.max_pixels)
+                    # answered whole in the lane's process, one at a time: a stream of large images
+                    # cannot starve the rest, and this process never decodes them
+                    body = await loop.run_in_executor(lane, answer_encoded, data, name, config.max_pixels)
+                    if isinstance(body, tuple):
+                        raise RequestError(413 if body[1] else 400, body[2])
                 else:
                     image = await loop.run_in_executor(workers, _decode, data, name, config.max_pixels)
                     det, boxes, rolls = await loop.run_in_executor(workers, _detect, aligner, image)
-                lm, sc = await batcher.landmarks(image, boxes, rolls)
-                res = FaceResult(det.image_boxes(), lm, sc, det.scores, aligner.scheme, image.shape[:2], name)
-                body = await loop.run_in_executor(workers, res.to_json)  # head pose: solvePnP per face, off the loop
+                    lm, sc = await batcher.landmarks(image, boxes, rolls)
+                    res = FaceResult(det.image_boxes(), lm, sc, det.scores, aligner.scheme, image.shape[:2], name)
+                    body = await loop.run_in_executor(workers, res.to_json)  # head pose: solvePnP per face
         except TimeoutError:
             raise RequestError(504, f"no answer within {config.request_timeout_s:g} s") from None
         body["time_ms"] = round((time.perf_counter() - t0) * 1000, 1)
