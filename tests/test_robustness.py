@@ -340,7 +340,7 @@ CASES = {
     # ---- arguments out of range (one line naming the argument; nothing runs) -------------------
     **{f"predict {flag} {value}": (
         lambda t, m, flag=flag, value=value: ["predict", str(ASTRONAUT), "--model", str(m), "--out", str(t / "o"), flag, value],
-        2, rf"argument {flag}: must be (an integer|a number) >= [0-9.]+, got '{value}'")
+        2, rf"argument {flag}: must be (an integer|a number) (>= [0-9.]+|in \[[0-9.]+, [0-9.]+\]), got '{value}'")
        for flag, value in [("--batch", "0"), ("--batch", "-1"), ("--refine", "-3"), ("--threads", "-1"), ("--threads", "x"),
                            ("--max-frames", "0"), ("--detect-every", "0"), ("--min-face", "2"), ("--min-face", "nan"),
                            ("--max-face", "-5")]},

@@ -445,3 +445,52 @@ def test_a_request_not_answered_in_time_gets_504(tmp_path_factory):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+# ---- every predict flag is honoured by --engine ray, or refused there --------------------------
+RAY_ONLY_OR_SHARED = {"paths", "out", "recursive", "skip_existing", "overwrite", "batch", "engine", "address", "actors",
+                      "verbose", "shard_size", "shard_format", "gpus_per_actor", "boxes", "func"}
+
+
+def test_every_predict_flag_is_honoured_by_ray_or_refused_there(tmp_path, capfd):
+    """Each of predict's flags is an aligner option (passed whole to the actors), a flag of the Ray
+    run itself, or refused with one line; the aligner options give the same landmarks on Ray as
+    locally (one Ray run with every search and alignment flag set, one with a boxes file)."""
+    ray = pytest.importorskip("ray")
+    from conftest import YTF
+
+    from facealign.cli.main import build_parser, main
+    from facealign.cli.predict_cmd import RAY_REFUSES
+    from facealign.predict.options import AlignerOptions
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command").choices["predict"]
+    dests = {a.dest for a in sub._actions if a.dest != "help"}
+    aligner = {f for f in AlignerOptions.__dataclass_fields__} - {"device", "upright"}
+    refused = {dest for _, dest, _ in RAY_REFUSES}
+    assert dests == aligner | refused | (RAY_ONLY_OR_SHARED & dests), sorted(dests ^ (aligner | refused | RAY_ONLY_OR_SHARED))
+
+    paths = sorted(str(p) for p in (YTF / "val" / "images").glob("*.jpg"))[:3]
+    for flag, dest, default in RAY_REFUSES:
+        value = [] if isinstance(default, bool) else [{"format": "csv", "scheme_out": "five", "detect_every": "3",
+                                                       "max_frames": "5"}[dest]]
+        assert main(["predict", *paths, "--engine", "ray", "--out", str(tmp_path / "r"), flag, *value]) == 2
+        assert f"{flag} is not available there" in capfd.readouterr().err
+    boxes = tmp_path / "b.json"
+    boxes.write_text(json.dumps({os.path.basename(p): [[30, 30, 150, 150]] for p in paths}))
+    runs = {"search and alignment": ["--min-face", "40", "--max-face", "400", "--rolled", "--refine", "0", "--flip",
+                                     "--backend", "torch", "--threads", "1"],
+            "boxes": ["--boxes", str(boxes), "--refine", "2"]}
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
+    try:
+        for name, flags in runs.items():
+            out = tmp_path / name.replace(" ", "_")
+            assert main(["predict", *paths, "--engine", "ray", "--out", str(out / "ray"), "--actors", "1", *flags]) == 0
+            assert main(["predict", *paths, "--out", str(out / "local"), *flags]) == 0
+            shard = [json.loads(x) for x in (out / "ray" / "shard-00000.jsonl").read_text().splitlines()]
+            for rec, p in zip(shard, paths):
+                local = json.loads((out / "local" / (os.path.basename(p)[:-4] + ".json")).read_text())
+                assert len(rec["faces"]) == len(local["faces"]) >= 1, name
+                for a, b in zip(rec["faces"], local["faces"]):
+                    np.testing.assert_allclose(a["landmarks"], b["landmarks"], atol=2e-3, err_msg=name)
+    finally:
+        ray.shutdown()

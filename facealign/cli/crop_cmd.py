@@ -8,7 +8,7 @@ import re
 import sys
 from pathlib import Path
 
-from facealign.cli.common import at_least, progress_bar, say
+from facealign.cli.common import add_aligner_args, aligner_options, at_least, progress_bar, say
 from facealign.cli.outputs import (
     ImageOutputs,
     check_output_folder,
@@ -33,9 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="arcface: similarity to the ArcFace 5-point template; ffhq: the FFHQ data set's loose crop")
     p.add_argument("--padding", type=at_least(0.0, float), default=0.0,
                    help="arcface: extra margin per side, as a fraction of the crop (e.g. 0.25)")
-    p.add_argument("--model", default="default", help="landmark model (name, file or URL#sha256=...)")
-    p.add_argument("--detector", default="auto", help="face detector (see facealign predict --help)")
-    p.add_argument("--min-face", type=at_least(4, float), default=20.0, help="smallest face searched, in pixels")
+    add_aligner_args(p)
     p.add_argument("--recursive", action="store_true", help="descend into sub-folders")
     p.add_argument("--skip-existing", action="store_true", help="skip images whose crops JSON already exists")
     p.add_argument("--overwrite", action="store_true", help="replace files at output paths facealign did not write")
@@ -71,7 +69,6 @@ def run(args: argparse.Namespace) -> int:
     from facealign.align import align_faces
     from facealign.cli.predict_cmd import collect
     from facealign.data.images import read_image
-    from facealign.predict.aligner import FaceAligner
     from facealign.predict.draw import write_png
     from facealign.utils.io import atomic_write_text
 
@@ -90,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
             existing.append((js, is_facealign_json(js, CROPS_KEYS)))
         existing += [(f, is_facealign_png(f)) for f in _face_pngs_in_place(p, out)]
     check_replaceable(existing, args.overwrite)
-    aligner = FaceAligner(args.model, args.detector, min_face=args.min_face)
+    aligner = aligner_options(args).build()
     faces = failed = 0
     with progress_bar("cropping", len(todo)) as advance:
         for (path, rel), p in todo:

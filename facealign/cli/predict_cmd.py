@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from facealign.cli.common import at_least, console, progress_bar, say
+from facealign.cli.common import add_aligner_args, aligner_options, at_least, console, progress_bar, say
 from facealign.cli.outputs import (
     ImageOutputs,
     OutputLock,
@@ -32,18 +32,7 @@ from facealign.utils.io import remove_dead_temps_under
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("predict", help="detect faces and place landmarks on images, folders or videos")
     p.add_argument("paths", nargs="+", metavar="PATH", help="image files, folders, video files or a camera index")
-    p.add_argument("--model", default="default", help="model name (see 'facealign models'), file or URL#sha256=...")
-    p.add_argument("--detector", default="auto",
-                   help="auto (yunet when installed, else dlib, else cascade), yunet, dlib, cascade "
-                        "or full (the image is the face)")
-    p.add_argument("--min-face", type=at_least(4, float), default=20.0,
-                   help="smallest face searched, in the image's pixels (default 20; very large images "
-                        "may raise it, see docs/detection.md)")
-    p.add_argument("--max-face", type=at_least(4, float), help="largest face searched, in pixels (default: the image size)")
-    p.add_argument("--rolled", action="store_true",
-                   help="also search the image turned by 45 and 90 degrees either way (faces rolled "
-                        "that far beside upright ones)")
-    p.add_argument("--boxes", help="face boxes instead of detection: JSON {image: [[x1,y1,x2,y2],...]} or CSV file,x1,y1,x2,y2")
+    add_aligner_args(p, boxes=True)
     p.add_argument("--out", help="output folder (default: JSON Lines on standard output)")
     p.add_argument("--format", default="json", choices=["json", "csv", "pts"],
                    help="json: one file per image; csv: one landmarks.csv for all; pts: one .pts per face")
@@ -57,15 +46,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="skip images whose outputs (JSON, and the overlay with --overlay) already exist")
     p.add_argument("--overwrite", action="store_true",
                    help="replace existing files at output paths even when facealign did not write them")
-    p.add_argument("--refine", type=at_least(0), default=1, help="re-crop passes around the predicted landmarks (default 1)")
-    p.add_argument("--flip", action="store_true", help="flip test-time augmentation")
     p.add_argument("--batch", type=at_least(1), default=16, help="images per batch (all their faces share forward passes)")
     p.add_argument("--smooth", action="store_true", help="videos: One-Euro smoothing of landmark tracks")
     p.add_argument("--detect-every", type=at_least(1), default=10, help="videos: run the detector every N frames (default 10)")
     p.add_argument("--max-frames", type=at_least(1), help="videos: stop after N frames")
-    p.add_argument("--backend", default="auto", choices=["auto", "torch", "onnx"],
-                   help="landmark-stage engine; auto: ONNX Runtime when installed (faster), else PyTorch")
-    p.add_argument("--threads", type=at_least(1), help="threads of the landmark stage")
     p.add_argument("--engine", choices=["local", "ray"], default="local",
                    help="ray: images across a Ray cluster's actors, written as resumable shards under --out "
                         "(pip install 'facealign[ray]'; docs/distributed.md)")
@@ -107,7 +91,6 @@ def collect(paths: list[str], recursive: bool) -> tuple[list[tuple[Path, Path]],
 
 
 def run(args: argparse.Namespace) -> int:
-    from facealign.predict.aligner import FaceAligner
 
     if args.engine == "ray":
         return _run_on_ray(args)
@@ -126,9 +109,7 @@ def run(args: argparse.Namespace) -> int:
         check_replaceable(image_outputs_in_place([p for _, p in todo], out, args.format, args.overlay)
                           + _video_outputs_in_place(videos, out, args.overlay), args.overwrite)
     t_start = time.perf_counter()
-    aligner = FaceAligner(args.model, args.boxes or args.detector, refine=args.refine, flip=args.flip or None,
-                          threads=args.threads, backend=args.backend, min_face=args.min_face, max_face=args.max_face,
-                          rolled=args.rolled)
+    aligner = aligner_options(args).build()
     if args.scheme_out and get_scheme(args.scheme_out).name != aligner.scheme.name:
         from facealign.schemes.maps import scheme_map
 
@@ -156,10 +137,20 @@ def run(args: argparse.Namespace) -> int:
     return 0 if stats["failed"] == 0 and stats["failed_videos"] == 0 else 1
 
 
+# predict's flags that a Ray run cannot honour (it writes JSON shards of images), with their defaults
+RAY_REFUSES = [("--format", "format", "json"), ("--scheme-out", "scheme_out", None), ("--overlay", "overlay", False),
+               ("--pose-axes", "pose_axes", False), ("--smooth", "smooth", False), ("--detect-every", "detect_every", 10),
+               ("--max-frames", "max_frames", None)]
+
+
 def _run_on_ray(args: argparse.Namespace) -> int:
     """Folders, files and manifests (``.txt``: one image path per line) on Ray, into shards."""
     if not args.out:
         raise FaceAlignError("--engine ray writes shards: give --out DIR")
+    for flag, dest, default in RAY_REFUSES:  # every other flag is honoured there (tests/test_serve.py)
+        if getattr(args, dest) != default:
+            raise FaceAlignError(f"--engine ray writes shards of predict's JSON records; {flag} is not available "
+                                 "there: run without --engine ray")
     try:
         from facealign.distributed import predict_on_ray
     except ImportError as e:
@@ -187,8 +178,8 @@ def _run_on_ray(args: argparse.Namespace) -> int:
     if not paths:
         raise FaceAlignError("no images to process")
     t0 = time.perf_counter()
-    run = predict_on_ray(paths, args.out, model=args.model, detector=args.detector, shard_size=args.shard_size,
-                         actors=args.actors, batch_size=args.batch, threads_per_actor=args.threads or 1,
+    run = predict_on_ray(paths, args.out, aligner_options(args), shard_size=args.shard_size,
+                         actors=args.actors, batch_size=args.batch,
                          fmt=args.shard_format, address=args.address, gpus_per_actor=args.gpus_per_actor,
                          overwrite=args.overwrite, verbose=args.verbose)
     say(f"ray: {run.images} images in {len(run.shards_written) + run.shards_skipped} shards; "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from facealign.cli.common import at_least, say
+from facealign.cli.common import add_aligner_args, aligner_options, at_least, say
 from facealign.data.images import MAX_PIXELS
 from facealign.errors import FaceAlignError
 
@@ -13,8 +13,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("serve", help="landmarks over HTTP: POST /v1/landmarks, a page at /, GET /healthz")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=at_least(0, int, 65535), default=8000, help="port (default 8000)")
-    p.add_argument("--model", default="default", help="model name, file or URL#sha256=...")
-    p.add_argument("--detector", default="auto", help="face detector (see facealign predict --help)")
+    add_aligner_args(p)
     p.add_argument("--max-upload-mb", type=at_least(0.001, float, 1024), default=20.0,
                    help="largest request body, up to 1024 MB (default 20 MB)")
     p.add_argument("--max-pixels", type=at_least(1, int, MAX_PIXELS), default=40_000_000,
@@ -23,7 +22,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-batch", type=at_least(1, int, 4096), default=64, help="most faces in one shared landmark pass")
     p.add_argument("--max-wait-ms", type=at_least(0.0, float, 10000), default=5.0,
                    help="longest a request waits for others to share its landmark pass (default 5 ms)")
-    p.add_argument("--threads", type=at_least(1, int, 256), help="threads of the landmark stage")
     p.add_argument("--workers", type=at_least(1, int, 64), default=4,
                    help="threads that decode and detect, each with its own detector (default 4)")
     p.add_argument("--max-inflight", type=at_least(1, int, 10000), default=32,
@@ -46,10 +44,10 @@ def run(args: argparse.Namespace) -> int:
         from facealign.serve import ServeConfig, create_app
     except ImportError as e:
         raise FaceAlignError(f"facealign serve needs its extra: pip install 'facealign[serve]' ({e.name} is missing)") from None
-    cfg = ServeConfig(model=args.model, detector=args.detector, host=args.host, port=args.port,
+    cfg = ServeConfig(aligner=aligner_options(args), host=args.host, port=args.port,
                       max_upload_bytes=int(args.max_upload_mb * 1024 * 1024), max_pixels=args.max_pixels,
                       batching=not args.no_batching, max_batch=args.max_batch, max_wait_ms=args.max_wait_ms,
-                      threads=args.threads, workers=args.workers, max_inflight=args.max_inflight,
+                      workers=args.workers, max_inflight=args.max_inflight,
                       request_timeout_s=args.request_timeout, body_timeout_s=args.body_timeout,
                       allow_origins=tuple(args.allow_origin), allow_hosts=tuple(args.allow_host))
     app = create_app(cfg)

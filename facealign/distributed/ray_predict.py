@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from facealign.errors import FaceAlignError
+from facealign.predict.options import AlignerOptions
 
 FORMATS = ("jsonl", "parquet")
 
@@ -100,12 +101,8 @@ def _read_run(path: Path) -> dict[str, Any] | None:
 class _AlignerActor:
     """One FaceAligner per Ray actor; a batch of images per call."""
 
-    def __init__(self, model: str, detector: str, threads: int | None, device: str = "cpu"):
-        from facealign.predict import FaceAligner
-
-        # on a GPU the landmark stage runs in PyTorch (ONNX Runtime here is the CPU build)
-        self.aligner = FaceAligner(model, detector, threads=threads, device=device,
-                                   backend="torch" if device != "cpu" else "auto")
+    def __init__(self, options: dict[str, Any]):
+        self.aligner = AlignerOptions.from_dict(options).build()
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         from facealign.data.images import read_image
@@ -129,16 +126,19 @@ class _AlignerActor:
                 "error": np.array(errors, dtype=object)}
 
 
-def predict_on_ray(paths: Iterable[str | Path], out_dir: str | Path, model: str = "default", detector: str = "auto",
-                   shard_size: int = 1000, actors: int = 2, batch_size: int = 16, threads_per_actor: int | None = 1,
-                   fmt: str = "jsonl", address: str | None = None, progress=None,
-                   gpus_per_actor: float = 0.0, overwrite: bool = False, verbose: bool = False) -> RayRun:
+def predict_on_ray(paths: Iterable[str | Path], out_dir: str | Path, options: AlignerOptions | None = None,
+                   shard_size: int = 1000, actors: int = 2, batch_size: int = 16, fmt: str = "jsonl",
+                   address: str | None = None, progress=None, gpus_per_actor: float = 0.0, overwrite: bool = False,
+                   verbose: bool = False) -> RayRun:
     """Landmarks for every image of ``paths`` into shards under ``out_dir``.
 
     Args:
         paths: Image files (local paths every Ray worker can read).
+        options: The aligner each actor builds (model, detector, search, refine, flip, backend; its
+            ``threads``, default 1, are the CPUs Ray gives each actor): the same settings as a
+            local ``facealign predict`` with the same flags.
         shard_size: Images per output file.
-        actors: Aligner actors (each loads the model once and takes ``threads_per_actor`` CPUs).
+        actors: Aligner actors (each loads the model once).
         batch_size: Images per actor call (their faces share one landmark pass).
         fmt: ``jsonl`` (one ``predict`` JSON per line, ``error`` for unreadable images) or
             ``parquet`` (columns ``path``, ``record`` (that JSON), ``error``).
@@ -161,16 +161,22 @@ def predict_on_ray(paths: Iterable[str | Path], out_dir: str | Path, model: str 
     all_paths = [str(p) for p in paths]
     shards = shard_paths(all_paths, shard_size)
     names = [out / f"shard-{i:05d}.{fmt}" for i in range(len(shards))]
-    options = {"detector": str(detector), "shard_size": shard_size, "format": fmt}
-    todo = plan_run(out, names, shards, _model_sha256(model), options, overwrite)
+    aligner = options or AlignerOptions()
+    if aligner.threads is None:
+        aligner = aligner.replace(threads=1)
+    if gpus_per_actor > 0:  # on a GPU the landmark stage runs in PyTorch (ONNX Runtime here is the CPU build)
+        aligner = aligner.replace(device="cuda", backend="torch")
+    # what changes the results is recorded; threads only change the speed
+    recorded = {**{k: v for k, v in aligner.to_dict().items() if k != "threads"}, "shard_size": shard_size, "format": fmt}
+    todo = plan_run(out, names, shards, _model_sha256(aligner.model), recorded, overwrite)
     run = RayRun(len(all_paths), [], len(shards) - len(todo), 0)
     if not todo:
         return run
     log = None if verbose else out / LOG_FILE
     with _stderr_into(log):
         _run_shards(run, todo, shards, names, fmt, progress, dict(
-            model=model, detector=detector, threads=threads_per_actor, actors=actors, batch_size=batch_size,
-            gpus_per_actor=gpus_per_actor, address=address, verbose=verbose))
+            aligner=aligner.to_dict(), actors=actors, batch_size=batch_size, gpus_per_actor=gpus_per_actor,
+            address=address, verbose=verbose))
     return run
 
 
@@ -216,11 +222,9 @@ def _run_shards(run: RayRun, todo: list[int], shards: list[list[str]], names: li
     ctx.execution_options.preserve_order = True  # rows come back shard by shard, in order
     items = [{"path": p, "shard": i} for i in todo for p in shards[i]]
     ds = ray.data.from_items(items).map_batches(
-        _AlignerActor, fn_constructor_kwargs={"model": opts["model"], "detector": opts["detector"],
-                                              "threads": opts["threads"],
-                                              "device": "cuda" if opts["gpus_per_actor"] > 0 else "cpu"},
+        _AlignerActor, fn_constructor_kwargs={"options": opts["aligner"]},
         batch_size=opts["batch_size"], compute=ray.data.ActorPoolStrategy(size=opts["actors"]),
-        num_cpus=opts["threads"] or 1, num_gpus=opts["gpus_per_actor"], batch_format="numpy")
+        num_cpus=opts["aligner"]["threads"], num_gpus=opts["gpus_per_actor"], batch_format="numpy")
     current: int | None = None
     rows: list[dict[str, Any]] = []
     for row in ds.iter_rows():

@@ -3,8 +3,9 @@ images and videos (FaceAligner), in PyTorch or ONNX Runtime (runners)."""
 
 from facealign.predict.aligner import FaceAligner
 from facealign.predict.on_dataset import predict_dataset, predict_dataset_numpy
+from facealign.predict.options import AlignerOptions
 from facealign.predict.result import FaceResult
 from facealign.predict.runners import OnnxRunner, TorchRunner, create_runner, onnx_runner
 
-__all__ = ["FaceAligner", "FaceResult", "predict_dataset", "predict_dataset_numpy", "OnnxRunner", "TorchRunner",
+__all__ = ["AlignerOptions", "FaceAligner", "FaceResult", "predict_dataset", "predict_dataset_numpy", "OnnxRunner", "TorchRunner",
            "create_runner", "onnx_runner"]

@@ -35,11 +35,10 @@ class RequestError(Exception):
 def create_app(config: ServeConfig, aligner=None) -> FastAPI:
     lane = None
     if aligner is None:
-        from facealign.predict.aligner import FaceAligner
         from facealign.serve.large_lane import large_image_lane
 
-        aligner = FaceAligner(config.model, config.detector, threads=config.threads)
-        lane = large_image_lane(str(config.model), str(config.detector))
+        aligner = config.aligner.build()
+        lane = large_image_lane(config.aligner)
     from facealign.detect import BoxesDetector
 
     if isinstance(getattr(aligner, "detector", None), BoxesDetector):
@@ -79,7 +78,7 @@ def create_app(config: ServeConfig, aligner=None) -> FastAPI:
 
     @app.get("/healthz")
     async def healthz():
-        return {"status": "ok", "model": str(config.model), "scheme": aligner.scheme.name,
+        return {"status": "ok", "model": str(config.aligner.model), "scheme": aligner.scheme.name,
                 "batching": config.batching, "landmark_passes": batcher.passes, "requests_batched": batcher.jobs}
 
     @app.get("/", response_class=HTMLResponse)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from facealign.predict.options import AlignerOptions
 
 
 @dataclass
@@ -10,7 +12,8 @@ class ServeConfig:
     """What ``facealign serve`` runs and accepts.
 
     Attributes:
-        model, detector: As for :class:`facealign.FaceAligner`.
+        aligner: The aligner's options (model, detector, search, refine, flip, backend, threads),
+            as for ``facealign predict``.
         host, port: Where to listen; 127.0.0.1 unless asked (the service takes uploads only and
             never fetches URLs, but it has no authentication).
         max_upload_bytes: Larger request bodies get 413 before they are read in full.
@@ -20,7 +23,6 @@ class ServeConfig:
             of them cannot starve the ordinary requests (benchmarks/serve_hostile.py).
         batching: Requests that arrive together share one landmark pass (up to ``max_batch``
             faces, waiting at most ``max_wait_ms`` for company); off: one pass per request.
-        threads: Threads of the landmark stage (None: the runtime's default).
         workers: Threads that decode and detect (each with its own detector, none waits on
             another's lock); a slow image holds one of them, not the others.
         max_inflight: Requests admitted at once; more get 503 at once instead of a growing queue.
@@ -33,8 +35,7 @@ class ServeConfig:
             check stops DNS rebinding); ignored when bound to all interfaces.
     """
 
-    model: str = "default"
-    detector: str = "auto"
+    aligner: AlignerOptions = field(default_factory=AlignerOptions)
     host: str = "127.0.0.1"
     port: int = 8000
     max_upload_bytes: int = 20 * 1024 * 1024
@@ -43,7 +44,6 @@ class ServeConfig:
     batching: bool = True
     max_batch: int = 64
     max_wait_ms: float = 5.0
-    threads: int | None = None
     workers: int = 4
     max_inflight: int = 32
     request_timeout_s: float = 10.0

@@ -16,16 +16,17 @@ import os
 import numpy as np
 
 from facealign.errors import FaceAlignError, ImageTooLarge
+from facealign.predict.options import AlignerOptions
 
 _ALIGNER = None  # the child process's aligner: the server's model and detector, loaded once
 
 
-def _start_child(model: str, detector: str) -> None:
+def _start_child(options: dict) -> None:
     global _ALIGNER
     os.nice(19)
-    from facealign.predict.aligner import FaceAligner
+    from facealign.predict.options import AlignerOptions
 
-    _ALIGNER = FaceAligner(model, detector, threads=1)
+    _ALIGNER = AlignerOptions.from_dict(options).replace(threads=1).build()
 
 
 def answer_encoded(data: bytes, name: str | None, max_pixels: int) -> tuple[str, bool, str] | dict:
@@ -43,8 +44,8 @@ def answer_encoded(data: bytes, name: str | None, max_pixels: int) -> tuple[str,
     return body
 
 
-def large_image_lane(model: str, detector: str) -> concurrent.futures.ProcessPoolExecutor:
+def large_image_lane(options: AlignerOptions) -> concurrent.futures.ProcessPoolExecutor:
     """One worker process (started on the first large image, by spawn: nothing of the server's
     threads or sockets is copied into it)."""
     return concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                                  initializer=_start_child, initargs=(model, detector))
+                                                  initializer=_start_child, initargs=(options.to_dict(),))
