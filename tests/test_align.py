@@ -127,7 +127,8 @@ def test_wflw_to_68_on_real_wflw_faces(fixture_wflw):
         assert p[36:42, 0].mean() < p[42:48, 0].mean()            # image-left eye left of the other
         assert p[36:48, 1].mean() < p[30, 1] < p[48:68, 1].mean()  # eyes above the nose tip above the mouth
         assert p[8, 1] > p[57, 1]                                   # chin below the lower lip
-        np.testing.assert_allclose(p[0], s.landmarks[0]) and np.testing.assert_allclose(p[16], s.landmarks[32])
+        np.testing.assert_allclose(p[0], s.landmarks[0])
+        np.testing.assert_allclose(p[16], s.landmarks[32])
 
 
 def test_undeclared_maps_are_refused_by_name():

@@ -367,6 +367,7 @@ def test_tracked_faces_say_the_detector_did_not_confirm_them(tmp_path, small_mod
     rc, err = run_cli("predict", clip, "--out", tmp_path / "o", "--model", small_model, "--detector", "full",
                    "--detect-every", "2")
     assert rc == 0, err
+    assert re.search(r"video frames\s*│?\s*4\b", err) and "images processed" not in err  # the summary counts frames
     frames = [json.loads(x) for x in (tmp_path / "o" / "c.jsonl").read_text().splitlines()]
     faces = [f["faces"][0] for f in frames]
     assert [f["tracked"] for f in faces] == [False, True, False, True]

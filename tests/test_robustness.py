@@ -430,10 +430,6 @@ def test_bad_input(name, tmp_path, model_file, capsys, monkeypatch):
     assert not (tmp_path / "pwned").exists()
 
 
-def test_at_least_30_cases():
-    assert len(CASES) >= 30
-
-
 def test_predict_folder_killed_then_skip_existing(tmp_path, model_file):
     """SIGKILL a folder run half-way: only complete JSON files remain; --skip-existing finishes."""
     src = tmp_path / "in"

@@ -198,6 +198,10 @@ def test_the_page_draws_the_landmarks_in_a_real_browser(server, expected, tmp_pa
     drv = webdriver.Chrome(service=Service(driver_bin), options=opts)
     try:
         drv.get(server + "/")
+        # the photo picker (a label) looks like the webcam button beside it
+        look = "const s = getComputedStyle(arguments[0]); return [s.backgroundColor, s.borderTopStyle, s.borderTopWidth, s.cursor];"
+        assert (drv.execute_script(look, drv.find_element(By.ID, "choose"))
+                == drv.execute_script(look, drv.find_element(By.ID, "camera")))
         drv.find_element(By.ID, "file").send_keys(str(ASTRONAUT))
         WebDriverWait(drv, 60).until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-state")
                                      in ("done", "error"))

@@ -115,6 +115,7 @@ def run(args: argparse.Namespace) -> int:
 
         scheme_map(aligner.scheme, get_scheme(args.scheme_out))  # an undeclared map stops here, in one line
     stats = {"images": 0, "faces": 0, "no_face": 0, "skipped": skipped, "failed": 0, "failed_videos": 0,
+             "frames": 0, "video_faces": 0, "frames_without_face": 0,
              "start_up": time.perf_counter() - t_start}
     t0 = time.perf_counter()
     csv_lock = OutputLock(out / "landmarks.csv") if args.format == "csv" and out is not None and todo else None
@@ -315,6 +316,9 @@ def _run_video(aligner, source: str, out: Path | None, args, stats: dict, videos
     say(f"video {source}: {summ.frames} frames at {summ.fps:.1f} fps, {summ.faces} faces, "
                                f"{summ.frames_without_face} frames without a face, detector ran {summ.detector_runs} "
                                f"times -> {summ.jsonl}" + (f", {summ.video} ({summ.codec})" if summ.video else ""), stderr=True)
+    stats["frames"] += summ.frames
+    stats["video_faces"] += summ.faces
+    stats["frames_without_face"] += summ.frames_without_face
     if summ.frames_stated:
         say(f"facealign: {source}: only {summ.frames} of the {summ.frames_stated} frames its container states could be "
             "decoded (damaged or truncated file); outputs cover those", stderr=True)
@@ -328,18 +332,22 @@ def _summary(stats, elapsed, images, videos, out) -> None:
     t = Table(title="facealign predict")
     t.add_column("item")
     t.add_column("value", justify="right")
-    t.add_row("images processed", str(stats["images"]))
-    if stats["skipped"]:
-        t.add_row("skipped (output exists)", str(stats["skipped"]))
-    if stats["failed"]:
-        t.add_row("unreadable images", str(stats["failed"]))
-    t.add_row("faces found", str(stats["faces"]))
-    t.add_row("images without a face", str(stats["no_face"]))
+    if images or not videos:  # a run of videos alone reports frames, not "0 images processed"
+        t.add_row("images processed", str(stats["images"]))
+        if stats["skipped"]:
+            t.add_row("skipped (output exists)", str(stats["skipped"]))
+        if stats["failed"]:
+            t.add_row("unreadable images", str(stats["failed"]))
+        t.add_row("faces found", str(stats["faces"]))
+        t.add_row("images without a face", str(stats["no_face"]))
+    if videos:
+        t.add_row("videos", str(len(videos)))
+        t.add_row("video frames", str(stats["frames"]))
+        t.add_row("faces in video frames", str(stats["video_faces"]))
+        t.add_row("frames without a face", str(stats["frames_without_face"]))
     t.add_row("start-up (model and detector)", f"{stats['start_up'] * 1000:.0f} ms")
     if stats["images"]:
         t.add_row("time per image", f"{elapsed / stats['images'] * 1000:.1f} ms")
-    if videos:
-        t.add_row("videos", str(len(videos)))
     if out is not None:
         t.add_row("output", str(out))
     console(stderr=out is None).print(t)

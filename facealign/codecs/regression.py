@@ -1,6 +1,6 @@
 """Coordinate regression codec (the ACR head): points in crop pixels <-> normalised vector.
 
-ACR normalisation (docs/methods.md 1.2): x~ = (c - x) / S with the crop centre c; note the sign
+ACR normalisation (docs/acr.md): x~ = (c - x) / S with the crop centre c; note the sign
 inversion. In facealign's pixel convention (centres at integers) the crop centre is (S - 1) / 2,
 so a mirrored crop negates x~ exactly (the paper's c = S / 2 puts centres at +0.5).
 Vectors are interleaved (x0, y0, x1, y1, ...).

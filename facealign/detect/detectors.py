@@ -53,7 +53,7 @@ class CascadeDetector:
         self._cascade = cv2.CascadeClassifier(str(path))
         if self._cascade.empty():
             raise FaceAlignError(f"{path}: not a valid OpenCV cascade")
-        self.min_size, self.scale_factor, self.min_neighbors = min_size, scale_factor, min_neighbors
+        self.scale_factor, self.min_neighbors = scale_factor, min_neighbors
         self.coarse_to_fine = coarse_to_fine
         self.policy = policy or SearchPolicy(min_face=min_size)
 

@@ -1,4 +1,4 @@
-"""The ACR loss (Fard & Mahoor, ICPR 2022), as released (docs/methods.md 1.4-1.5)."""
+"""The ACR loss (Fard & Mahoor, ICPR 2022), as released (docs/acr.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Heatmap losses (docs/methods.md 2.2-2.3), on the targets that :class:`~facealign.codecs.heatmap.HeatmapCodec`
+"""Heatmap losses (docs/heatmap.md, Losses), on the targets that :class:`~facealign.codecs.heatmap.HeatmapCodec`
 draws.
 
 ``rr_softmax_ce`` (R1): spatial softmax cross-entropy of the foreground logits against one target

@@ -1,4 +1,4 @@
-"""Normalised mean error and the statistics built on it (docs/methods.md section 3)."""
+"""Normalised mean error and the statistics built on it (docs/conventions.md, Metrics)."""
 
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ def timm_name(name: str) -> str:
     return BACKBONE_ALIASES.get(name.lower(), name)
 
 
-# Which timm feature levels feed a heatmap head (docs/methods.md 2.5): HRNet's four branches; the
+# Which timm feature levels feed a heatmap head (docs/heatmap.md, Heads and backbones): HRNet's four branches; the
 # MobileNetV2 taps at strides 4, 8 and 16. Other CNNs: every level of stride 4 to 32.
 HEATMAP_TAPS = {"hrnet": (1, 2, 3, 4), "mobilenetv2": (1, 2, 3)}
 
@@ -32,7 +32,7 @@ HEATMAP_TAPS = {"hrnet": (1, 2, 3, 4), "mobilenetv2": (1, 2, 3)}
 class FinalFeatures(nn.Module):
     """A timm classifier without its pooling and classifier: returns ``[forward_features(x)]``.
 
-    Used by the regression head, which (docs/methods.md 1.6) pools the network's final
+    Used by the regression head, which (docs/acr.md) pools the network's final
     feature map -- for MobileNetV2 the 1280-channel conv after the last inverted-residual
     block, which ``features_only`` would leave out.
     """

@@ -9,7 +9,7 @@ from torch import nn
 
 
 class RegressionHead(nn.Module):
-    """Global average pool -> dropout -> linear to 2K (docs/methods.md 1.6).
+    """Global average pool -> dropout -> linear to 2K (docs/acr.md).
 
     Input: list of feature maps (the last is used), (B, C, h, w). Output: (B, 2K).
     """

@@ -35,17 +35,16 @@ class FaceAligner:
     Args:
         model: A model name from :func:`facealign.zoo.list_models` (``"default"``), a model file
             path, or a loaded :class:`~facealign.models.LandmarkModel`.
-        detector: ``auto``, ``dlib``, ``cascade``, ``full`` (the image is the face), a boxes file
+        detector: ``auto``, ``yunet``, ``dlib``, ``cascade``, ``full`` (the image is the face), a boxes file
             (JSON/CSV, see :class:`~facealign.detect.BoxesDetector`) or a detector object.
         device: Torch device for the landmark stage (torch backend).
         backend: ``onnx`` (ONNX Runtime; no torch import when the ONNX file exists), ``torch``, or
-            ``auto`` (default): ONNX Runtime when it is installed -- 4.3x faster per face than
-            eager PyTorch at batch 1 and 3.1x batched (docs/speed.md) -- else PyTorch. A model
-            without an ONNX file is exported once into the cache (same landmarks within 0.01 px).
+            ``auto`` (default): ONNX Runtime when it is installed (faster per face than eager
+            PyTorch: docs/speed.md), else PyTorch. A model without an ONNX file is exported once
+            into the cache (same landmarks within 0.01 px).
         refine: Extra passes that re-crop each face around its predicted landmarks (the box
-            the model was trained on). Default 1: through YuNet on YTF-68 val the default model
-            scores 4.15 / 4.08 / 4.11 % NME with 0 / 1 / 2 passes (through dlib 4.77 / 4.22 /
-            4.12; benchmarks/pipeline_accuracy.py, docs/inference.md).
+            the model was trained on). Default 1; what each pass gains through each detector is
+            measured in docs/inference.md (benchmarks/pipeline_accuracy.py).
         flip: Flip test-time augmentation; default the model's setting.
         upright: Turn each crop so that the face is upright (its roll read from the detector's eye
             keypoints, then from the predicted eye corners in refine passes), as the models saw
@@ -58,7 +57,9 @@ class FaceAligner:
             far when upright faces are found too (each turn costs one more detector pass; a lone
             rolled face is found without it).
         max_batch: Faces per forward pass (all faces of a call share passes).
-        threads: torch intra-op threads (None: leave as is).
+        threads: Threads of the landmark stage (None: the runtime's default).
+
+    :class:`~facealign.predict.options.AlignerOptions` holds these settings as one object.
     """
 
     def __init__(self, model: Any = "default", detector: Any = "auto", device: str = "cpu", refine: int = 1,
@@ -70,10 +71,7 @@ class FaceAligner:
             backend = "onnx" if onnxruntime_available() and str(device) == "cpu" else "torch"
         self.backend = backend
         self.runner = create_runner(model, backend, device, threads)
-        self.model = getattr(self.runner, "model", self.runner)
         self.scheme = self.runner.scheme
-        self.size = self.runner.config.input_size
-        self.crop_scale = self.runner.config.crop_scale
         self._detector_recipe: tuple[str, SearchPolicy] | None = None
         if isinstance(detector, (str, Path)) and Path(str(detector)).suffix.lower() in (".json", ".csv"):
             self.detector: FaceDetector | BoxesDetector = BoxesDetector(detector)

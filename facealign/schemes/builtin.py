@@ -1,7 +1,7 @@
 """Built-in landmark schemes of the standard benchmarks.
 
 Left/right names are the subject's: ``right_eye`` is the eye on the image's left in a frontal face.
-Flip permutations follow ``docs/methods.md`` section 4 (shared spec), 0-based.
+Flip permutations follow the benchmarks' published flip pairs (docs/conventions.md), 0-based.
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ COFW_29 = Scheme(
     pupils=((16,), (17,)),
     description=(
         "COFW 29-point mark-up (Burgos-Artizzu et al., ICCV 2013). Normaliser 8/9 follows the HRNet "
-        "convention; the pupil indices 16/17 are unverified (see docs/methods.md 3.1)."
+        "convention; the pupil indices 16/17 are unverified (see docs/conventions.md)."
     ),
 )
 

@@ -12,7 +12,7 @@ meaning in both schemes are declared:
 
 Not declared, with the reason: ``lapa`` -> ``300w`` (LaPa's 11 lower-nose points have no published
 correspondence to the 5 of the 68-point mark-up), ``cofw`` -> ``five`` (COFW's pupil indices are
-unverified, docs/methods.md 3.1).
+unverified, docs/conventions.md).
 """
 
 from __future__ import annotations

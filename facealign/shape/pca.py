@@ -1,4 +1,4 @@
-"""PCA shape model and Smooth-Face (docs/methods.md 1.3).
+"""PCA shape model and Smooth-Face (docs/acr.md).
 
 Shapes are interleaved vectors (x0, y0, x1, y1, ...) of length 2K in the regression codec's
 normalised coordinates.
