@@ -55,6 +55,17 @@ class SearchPolicy:
             raise FaceAlignError("rolls must name at least one angle (0 for the image as it is)")
 
 
+# A detector's box of a face at the smallest size searched can be a little smaller than the face's
+# landmark box; detections smaller than this fraction of min_face are dropped (the aligner and the
+# training boxes of train.detector_boxes apply the same rule).
+SMALLEST_BOX_OF_MIN_FACE = 0.75
+
+
+def smallest_box(min_face: float) -> float:
+    """The smallest detector box, in pixels, kept when faces of ``min_face`` and up are searched."""
+    return SMALLEST_BOX_OF_MIN_FACE * min_face
+
+
 # Every roll a rolled-face search tries: YuNet finds faces up to about 25 degrees from upright, so
 # steps of 45 degrees leave no gap up to 112 degrees either way.
 ALL_ROLLS = (0.0, -45.0, 45.0, -90.0, 90.0)

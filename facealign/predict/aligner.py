@@ -14,7 +14,7 @@ from facealign.data.sample import landmark_box
 from facealign.detect import BoxesDetector, Detections, FaceDetector, SearchPolicy, create_detector
 from facealign.detect.calibration import BoxCalibration, calibration_for
 from facealign.detect.frame import roll_degrees, upright_boxes
-from facealign.detect.policy import ALL_ROLLS
+from facealign.detect.policy import ALL_ROLLS, smallest_box
 from facealign.errors import FaceAlignError
 from facealign.predict.images import as_image_list
 from facealign.predict.result import FaceResult
@@ -83,8 +83,7 @@ class FaceAligner:
         name = getattr(self.detector, "name", "")
         self.calibration: BoxCalibration = calibration_for(name)
         self.upright = bool(upright)
-        # a detector's box of a face at the smallest size searched can be a little smaller
-        self.refine, self.flip, self.min_box, self.max_batch = int(refine), flip, 0.75 * min_face, max_batch
+        self.refine, self.flip, self.min_box, self.max_batch = int(refine), flip, smallest_box(min_face), max_batch
         # Detectors (dlib, OpenCV cascades) are not re-entrant. One built from a name is built again
         # in each other thread that detects, so threads (a server's) never wait on each other; a
         # detector object the caller passed is shared under a lock.
@@ -131,12 +130,20 @@ class FaceAligner:
             dets = [self._user_boxes(b, i, img.shape[:2]) for i, (b, (img, _)) in enumerate(zip(per_image, items))]
             frames = [(d.boxes.copy(), np.zeros(len(d))) for d in dets]
         else:
-            dets = [self.detect(img, src) for img, src in items]
-            frames = [self.frame_faces(d) for d in dets]
+            found = [self.find_faces(img, src) for img, src in items]
+            dets, frames = [f[0] for f in found], [(f[1], f[2]) for f in found]
         results = self.align([img for img, _ in items], [f[0] for f in frames], rolls=[f[1] for f in frames])
         out = [FaceResult(d.image_boxes(), lm, sc, d.scores, self.scheme, img.shape[:2], src)
                for (img, src), d, (lm, sc) in zip(items, dets, results)]
         return out[0] if single else out
+
+    def find_faces(self, image: np.ndarray, source: str | None = None) -> tuple[Detections, np.ndarray, np.ndarray]:
+        """The face pipeline before the model, for one RGB image: what every front end (predict,
+        the server, video) runs. Returns (detections, (N, 4) boxes framed like landmark boxes,
+        (N,) roll of each crop in degrees): :meth:`align` takes the boxes and rolls."""
+        det = self.detect(image, source)
+        boxes, roll = self.frame_faces(det)
+        return det, boxes, roll
 
     def detect(self, image: np.ndarray, source: str | None = None) -> Detections:
         """Faces in one RGB image (no landmarks)."""

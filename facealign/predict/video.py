@@ -104,9 +104,8 @@ class _Tracker:
         return res, np.asarray(self.ids, np.int64)
 
     def _detect(self, rgb: np.ndarray):
-        det = self.aligner.detect(rgb)
+        det, boxes, roll = self.aligner.find_faces(rgb)
         self.detector_runs += 1
-        boxes, roll = self.aligner.frame_faces(det)
         lms = self.aligner.align([rgb], [boxes], rolls=[roll])[0]
         # a detection that overlaps a followed face continues its track (best overlap first, each
         # track once): same id, same smoothing state

@@ -104,7 +104,7 @@ def create_app(config: ServeConfig, aligner=None) -> FastAPI:
                         raise RequestError(413 if body[1] else 400, body[2])
                 else:
                     image = await loop.run_in_executor(workers, _decode, data, name, config.max_pixels)
-                    det, boxes, rolls = await loop.run_in_executor(workers, _detect, aligner, image)
+                    det, boxes, rolls = await loop.run_in_executor(workers, aligner.find_faces, image)
                     lm, sc = await batcher.landmarks(image, boxes, rolls)
                     res = FaceResult(det.image_boxes(), lm, sc, det.scores, aligner.scheme, image.shape[:2], name)
                     body = await loop.run_in_executor(workers, res.to_json)  # head pose: solvePnP per face
@@ -189,8 +189,3 @@ def _decode(data: bytes, name: str | None, max_pixels: int) -> np.ndarray:
     except FaceAlignError as e:
         raise RequestError(400, str(e)) from None
 
-
-def _detect(aligner, image: np.ndarray):
-    det = aligner.detect(image)
-    boxes, rolls = aligner.frame_faces(det)
-    return det, boxes, rolls

@@ -43,7 +43,7 @@ def detector_boxes(data: LandmarkSet, detector: str, min_face: float = 20) -> tu
         landmark-box centre, or its landmark box where the detector missed it; ``missed`` counts
         those.
     """
-    from facealign.detect.policy import SearchPolicy
+    from facealign.detect.policy import SearchPolicy, smallest_box
 
     if detector not in ("yunet", "dlib", "cascade"):
         raise ConfigError(f"data.train_boxes must be yunet, dlib or cascade, got {detector!r}")
@@ -53,7 +53,7 @@ def detector_boxes(data: LandmarkSet, detector: str, min_face: float = 20) -> tu
     for s in data.samples:
         key = id(s.image) if isinstance(s.image, np.ndarray) else str(s.image)
         if key not in by_image:  # faces of one image share one search
-            found = det.detect(s.load_image()).filter(0.75 * min_face)
+            found = det.detect(s.load_image()).filter(smallest_box(min_face))
             by_image[key] = calibration.apply_axis_aligned(found)  # training crops are not turned
         found_boxes = by_image[key]
         lm_box = s.landmark_box()
