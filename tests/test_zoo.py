@@ -170,7 +170,7 @@ def test_download_interrupted_leaves_no_partial_file(endless_server, tmp_path, m
 
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    stale = tmp_path / f"{'0' * 16}-endless.part{dead.pid}"  # left by a killed run
+    stale = tmp_path / f".{'0' * 16}-endless.part{dead.pid}"  # left by a killed run (utils.io.part_path's name)
     stale.write_bytes(b"x" * 100)
 
     def ctrl_c(done, total):

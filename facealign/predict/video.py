@@ -20,7 +20,7 @@ from facealign.predict.aligner import FaceAligner
 from facealign.predict.draw import draw_result
 from facealign.predict.result import FaceResult
 from facealign.predict.smoothing import OneEuroFilter
-from facealign.utils.io import remove_dead_parts, temp_stem
+from facealign.utils.io import part_path, remove_dead_parts_of
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
 
@@ -126,16 +126,6 @@ class _Tracker:
         return det.image_boxes(), det.scores, lms
 
 
-def part_name(path: Path) -> Path:
-    """The temporary name a file is written under until complete (this process's PID in it)."""
-    return path.with_name(f".{temp_stem(path.stem)}.part{os.getpid()}{path.suffix}")
-
-
-def remove_stale_parts(path: Path) -> list[Path]:
-    """Delete the temporary files of ``path`` left by runs that were killed (their PID is gone)."""
-    return remove_dead_parts(path.parent, f".{temp_stem(path.stem)}.part", path.suffix)
-
-
 def h264_available() -> bool:
     """Whether PyAV (``pip install 'facealign[video]'``) can write H.264, which browsers play."""
     try:
@@ -153,7 +143,7 @@ class _VideoWriter:
 
     def __init__(self, path: Path, fps: float):
         self.path, self.fps = path, fps
-        self.tmp = part_name(path)
+        self.tmp = part_path(path)
         self.codec = "h264" if h264_available() else "mp4v"
         self.writer: Any = None
         self.last_pts = -1
@@ -208,7 +198,7 @@ class _JsonlWriter:
     re-run on a clip that no longer decodes leaves the previous file as it was."""
 
     def __init__(self, path: Path):
-        self.path, self.tmp = path, part_name(path)
+        self.path, self.tmp = path, part_path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         self.fh = open(self.tmp, "w", encoding="utf-8")
 
@@ -242,7 +232,7 @@ def process_video(aligner: FaceAligner, source: str | int, jsonl: Path | None, v
     """
     for out in (jsonl, video_out):
         if out is not None:
-            remove_stale_parts(out)
+            remove_dead_parts_of(out)
     cap = open_video(source)
     fps = video_fps(cap)
     total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)

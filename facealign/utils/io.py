@@ -91,6 +91,17 @@ def remove_dead_parts(folder: Path, prefix: str, suffix: str = "") -> list[Path]
     return removed
 
 
+def part_path(path: Path) -> Path:
+    """The temporary name a file is written under until it is complete and renamed onto ``path``
+    (hidden, this process's PID in it, the suffix kept for writers that choose a format by it)."""
+    return path.with_name(f".{temp_stem(path.stem)}.part{os.getpid()}{path.suffix}")
+
+
+def remove_dead_parts_of(path: Path) -> list[Path]:
+    """Delete the :func:`part_path` files of ``path`` left by runs that were killed (PID gone)."""
+    return remove_dead_parts(path.parent, f".{temp_stem(path.stem)}.part", path.suffix)
+
+
 def remove_dead_temps(path: str | Path) -> list[Path]:
     """Delete the temporary files that :func:`atomic_write` calls to ``path`` left when their
     process was killed (``.<name>.<PID>.<random>.tmp`` whose PID is gone); live writers' are kept."""

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from facealign.errors import FaceAlignError
+from facealign.utils.io import part_path, remove_dead_parts_of
 
 REGISTRY = Path(__file__).with_name("models.json")
 WEIGHTS = Path(__file__).with_name("weights")
@@ -174,8 +175,8 @@ def download(url: str, sha256: str, dest_dir: str | Path | None = None, progress
     if dest.is_file() and sha256_file(dest) == sha256:
         return dest
     dest_dir.mkdir(parents=True, exist_ok=True)
-    _remove_stale_parts(dest)
-    tmp = dest.with_name(dest.name + f".part{os.getpid()}")
+    remove_dead_parts_of(dest)
+    tmp = part_path(dest)
     h = hashlib.sha256()
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp, open(tmp, "wb") as fh:
@@ -204,12 +205,6 @@ def download(url: str, sha256: str, dest_dir: str | Path | None = None, progress
         raise FaceAlignError(f"{url}: sha256 mismatch (expected {sha256}, got {h.hexdigest()}); the file was discarded")
     os.replace(tmp, dest)
     return dest
-
-
-def _remove_stale_parts(dest: Path) -> None:
-    from facealign.utils.io import remove_dead_parts
-
-    remove_dead_parts(dest.parent, f"{dest.name}.part")
 
 
 def resolve(name_or_path: str | Path) -> Path:
