@@ -121,3 +121,14 @@ def test_flip_merge_moves_the_mirrored_pass_by_flip_shift():
     np.testing.assert_allclose(plain[..., 0] - unshifted[..., 0], shift[None] * landmark_box_size(plain)[:, None] / 2, atol=1e-9)
     merged_t, _ = merge_flip_pass(torch.tensor(both), torch.tensor(sc), IBUG_68, 64, tuple(shift))
     np.testing.assert_allclose(merged_t.numpy(), merged, atol=1e-9)
+
+
+def test_both_heatmap_decoders_refuse_an_unknown_decoder_instead_of_falling_back():
+    """The torch and numpy twins once fell back to different decoders (soft-argmax vs top-k)."""
+    hm = HeatmapConfig(stride=4)
+    hm.decoder = "sideways"  # past the config's own check, as a hand-edited object would be
+    out = logits(4, (1, 2, 5, 16, 16))
+    with pytest.raises(ValueError, match="unknown heatmap decoder 'sideways'"):
+        HeatmapCodec(64, hm).decode(out)
+    with pytest.raises(ValueError, match="unknown heatmap decoder 'sideways'"):
+        decode_heatmap_numpy(out.numpy(), hm)

@@ -207,8 +207,11 @@ class HeatmapCodec:
     def decode(self, output: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(B, 2, K, H, W) head output -> (points (B, K, 2) in crop pixels, scores (B, K))."""
         fg = self.foreground(output)
-        if self.settings.decoder == "topk":
+        decoder = self.settings.decoder  # the same dispatch as decode_heatmap_numpy, with no fallback
+        if decoder == "topk":
             return decode_topk(fg, self.stride, self.settings.topk)
-        if self.settings.decoder == "argmax":
+        if decoder == "argmax":
             return decode_argmax(fg, self.stride)
-        return decode_soft_argmax(fg, self.stride)
+        if decoder == "soft_argmax":
+            return decode_soft_argmax(fg, self.stride)
+        raise ValueError(f"unknown heatmap decoder {decoder!r}")

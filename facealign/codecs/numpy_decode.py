@@ -60,8 +60,10 @@ def decode_soft_argmax_numpy(logits: np.ndarray, stride: int) -> tuple[np.ndarra
 def decode_heatmap_numpy(output: np.ndarray, hm: HeatmapConfig) -> tuple[np.ndarray, np.ndarray]:
     """(B, 2, K, H, W) head output -> points and scores (twin of ``HeatmapCodec.decode``)."""
     fg = (output[:, 1] - output[:, 0]) if hm.two_class else output[:, 1]
+    if hm.decoder == "topk":  # the same dispatch as HeatmapCodec.decode, with no fallback
+        return decode_topk_numpy(fg, hm.stride, hm.topk)
     if hm.decoder == "argmax":
         return decode_argmax_numpy(fg, hm.stride)
     if hm.decoder == "soft_argmax":
         return decode_soft_argmax_numpy(fg, hm.stride)
-    return decode_topk_numpy(fg, hm.stride, hm.topk)
+    raise ValueError(f"unknown heatmap decoder {hm.decoder!r}")
