@@ -44,7 +44,7 @@ def evaluate_landmarks(data: LandmarkSet, pred: np.ndarray, normalizer: str = "i
     """Score (N, K, 2) predictions (original-image pixels) against ``data``."""
     gt = data.landmarks()
     if pred.shape != gt.shape:
-        raise ValueError(f"{name}: predictions have shape {pred.shape}, data set {data.name} needs {gt.shape}")
+        raise DataError(name, f"predictions have shape {pred.shape}, data set {data.name} needs {gt.shape}")
     per_face = nme(pred, gt, data.scheme, normalizer)  # type: ignore[arg-type]
     subsets: dict[str, dict[str, float]] = {}
     for sub in data.subset_names():

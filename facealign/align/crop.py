@@ -9,6 +9,7 @@ import numpy as np
 
 from facealign.align.similarity import umeyama
 from facealign.align.templates import TEMPLATES, template_points
+from facealign.errors import ConfigError
 from facealign.schemes import Scheme, get_scheme
 from facealign.schemes.maps import five_points
 
@@ -57,9 +58,9 @@ def alignment_matrices(landmarks: np.ndarray, scheme: str | Scheme, size: int = 
                        padding: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """(N, K, 2) landmarks -> ((N, 2, 3) image -> crop matrices, (N, 5, 2) alignment points)."""
     if template not in TEMPLATES:
-        raise ValueError(f"unknown template {template!r}; choose one of {list(TEMPLATES)}")
+        raise ConfigError(f"unknown template {template!r}; choose one of {list(TEMPLATES)}")
     if not 16 <= int(size) <= 4096:
-        raise ValueError(f"crop size must be in [16, 4096], got {size}")
+        raise ConfigError(f"crop size must be in [16, 4096], got {size}")
     five = five_points(np.asarray(landmarks, np.float64).reshape(-1, get_scheme(scheme).num_points, 2), scheme)
     if template == "ffhq":
         mats = [ffhq_matrix(f, size) for f in five]

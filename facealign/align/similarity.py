@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from facealign.errors import ConfigError
+
 
 def umeyama(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     """The similarity (rotation, uniform scale, translation; no reflection) that maps ``src`` to
@@ -22,12 +24,12 @@ def umeyama(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     """
     src, dst = np.asarray(src, np.float64), np.asarray(dst, np.float64)
     if src.shape != dst.shape or src.ndim != 2 or src.shape[1] != 2 or len(src) < 2:
-        raise ValueError(f"umeyama needs two (N, 2) arrays with N >= 2, got {src.shape} and {dst.shape}")
+        raise ConfigError(f"umeyama needs two (N, 2) arrays with N >= 2, got {src.shape} and {dst.shape}")
     mu_s, mu_d = src.mean(0), dst.mean(0)
     s, d = src - mu_s, dst - mu_d
     var_s = (s ** 2).sum() / len(src)
     if not np.isfinite(var_s) or var_s <= 1e-12:
-        raise ValueError("umeyama: the source points are all at one place (or not finite)")
+        raise ConfigError("umeyama: the source points are all at one place (or not finite)")
     cov = d.T @ s / len(src)
     u, sig, vt = np.linalg.svd(cov)
     e = np.eye(2)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from facealign.constants import H3R_STRIDE, H3R_TOPK
+from facealign.errors import ConfigError
 
 TARGETS = ("rr", "gaussian")
 DECODERS = ("topk", "argmax", "soft_argmax")
@@ -37,8 +38,8 @@ class HeatmapConfig:
     def check(self, input_size: int) -> None:
         """Raise ValueError when these settings cannot work with crops of side ``input_size``."""
         if self.stride < 1 or input_size % self.stride:
-            raise ValueError(f"input size {input_size} is not a multiple of the heatmap stride {self.stride}")
+            raise ConfigError(f"input size {input_size} is not a multiple of the heatmap stride {self.stride}")
         if self.target not in TARGETS:
-            raise ValueError(f"unknown heatmap target {self.target!r}; choose one of {list(TARGETS)}")
+            raise ConfigError(f"unknown heatmap target {self.target!r}; choose one of {list(TARGETS)}")
         if self.decoder not in DECODERS:
-            raise ValueError(f"unknown decoder {self.decoder!r}; choose one of {list(DECODERS)}")
+            raise ConfigError(f"unknown decoder {self.decoder!r}; choose one of {list(DECODERS)}")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import torch
 
 from facealign.codecs.config import HeatmapConfig
+from facealign.errors import ConfigError
 
 
 def heatmap_coords(points: torch.Tensor, stride: int) -> torch.Tensor:
@@ -214,4 +215,4 @@ class HeatmapCodec:
             return decode_argmax(fg, self.stride)
         if decoder == "soft_argmax":
             return decode_soft_argmax(fg, self.stride)
-        raise ValueError(f"unknown heatmap decoder {decoder!r}")
+        raise ConfigError(f"unknown heatmap decoder {decoder!r}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from facealign.codecs.config import REGRESSION_CENTRES, HeatmapConfig
+from facealign.errors import ConfigError
 
 
 def decode_regression_numpy(output: np.ndarray, size: int, centre: str = "pixel") -> tuple[np.ndarray, np.ndarray]:
@@ -66,4 +67,4 @@ def decode_heatmap_numpy(output: np.ndarray, hm: HeatmapConfig) -> tuple[np.ndar
         return decode_argmax_numpy(fg, hm.stride)
     if hm.decoder == "soft_argmax":
         return decode_soft_argmax_numpy(fg, hm.stride)
-    raise ValueError(f"unknown heatmap decoder {hm.decoder!r}")
+    raise ConfigError(f"unknown heatmap decoder {hm.decoder!r}")

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from facealign.detect.base import Detections
+from facealign.errors import ConfigError
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 # Features of one face for the keypoint fit: 1, box height / width, and the 5 keypoints' offsets
@@ -100,7 +101,7 @@ def fit_keypoint_calibration(boxes: np.ndarray, keypoints: np.ndarray, landmark_
     y = fit_targets(boxes, landmark_boxes)
     keep = np.isfinite(x).all(axis=1) & np.isfinite(y).all(axis=1)
     if keep.sum() < 4 * KEYPOINT_FEATURES:
-        raise ValueError(f"{int(keep.sum())} faces with keypoints; the keypoint fit needs at least {4 * KEYPOINT_FEATURES}")
+        raise ConfigError(f"{int(keep.sum())} faces with keypoints; the keypoint fit needs at least {4 * KEYPOINT_FEATURES}")
     for _ in range(2):
         w = np.linalg.lstsq(x[keep], y[keep], rcond=None)[0]
         r = np.abs(y - x @ w)
@@ -114,7 +115,7 @@ def _calibration(name: str, entry: dict) -> BoxCalibration:
     if fit is not None:
         w = np.asarray(fit, np.float64)
         if w.shape != (KEYPOINT_FEATURES, KEYPOINT_OUTPUTS) or not np.isfinite(w).all():
-            raise ValueError(f"{CALIBRATION_FILE}: {name}.keypoint_fit must be {KEYPOINT_FEATURES} rows of "
+            raise ConfigError(f"{CALIBRATION_FILE}: {name}.keypoint_fit must be {KEYPOINT_FEATURES} rows of "
                              f"{KEYPOINT_OUTPUTS} finite numbers")
         fit = tuple(tuple(float(v) for v in row) for row in w)
     return BoxCalibration(**{f: float(entry[f]) for f in ("dx", "dy", "scale")}, keypoint_fit=fit)

@@ -12,7 +12,7 @@ import numpy as np
 
 from facealign.detect.base import Detections
 from facealign.detect.policy import SearchPolicy, finest_scale, resize_by
-from facealign.errors import DataError, FaceAlignError
+from facealign.errors import ConfigError, DataError, FaceAlignError
 
 
 def _shrink(image: np.ndarray, policy: SearchPolicy, native_min: float) -> tuple[np.ndarray, float]:
@@ -105,7 +105,7 @@ class DlibHOGDetector:
         except ImportError:
             raise FaceAlignError("the dlib detector needs the dlib-bin package: pip install 'facealign[dlib]'") from None
         if upsample is not None and (isinstance(upsample, bool) or not isinstance(upsample, int) or upsample < 0):
-            raise ValueError(f"upsample must be None or an int >= 0, got {upsample!r}")
+            raise ConfigError(f"upsample must be None or an int >= 0, got {upsample!r}")
         self._det = dlib.get_frontal_face_detector()
         self.upsample, self.threshold = upsample, threshold
         self.policy = policy or SearchPolicy()

@@ -9,6 +9,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from facealign.errors import ConfigError
 from facealign.models.landmark_model import LandmarkModel
 
 DECODE_MODES = ("in-graph", "none")
@@ -49,7 +50,7 @@ def export_onnx(model: LandmarkModel, path: str | Path, opset: int = 17, decode:
     from facealign.utils.io import atomic_write
 
     if decode not in DECODE_MODES:
-        raise ValueError(f"decode must be one of {DECODE_MODES}, got {decode!r}")
+        raise ConfigError(f"decode must be one of {DECODE_MODES}, got {decode!r}")
     model = model.eval().float()
     s = model.config.input_size
     wrapper = _Exported(model, decode).eval()

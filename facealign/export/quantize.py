@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from facealign.errors import FaceAlignError
+from facealign.errors import ConfigError, FaceAlignError
 
 
 def quantize_int8(src: str | Path, dst: str | Path, crops: np.ndarray) -> Path:
@@ -42,7 +42,7 @@ def quantize_int8(src: str | Path, dst: str | Path, crops: np.ndarray) -> Path:
         raise FaceAlignError(f"{src}: already quantized ({meta['quantization']})")
     crops = np.asarray(crops)
     if crops.ndim != 4 or crops.shape[-1] != 3 or crops.dtype != np.uint8 or len(crops) == 0:
-        raise ValueError(f"calibration crops must be a non-empty (N, S, S, 3) uint8 array, got {crops.shape} {crops.dtype}")
+        raise ConfigError(f"calibration crops must be a non-empty (N, S, S, 3) uint8 array, got {crops.shape} {crops.dtype}")
     nchw = np.ascontiguousarray(crops.transpose(0, 3, 1, 2))
 
     class _Reader(CalibrationDataReader):

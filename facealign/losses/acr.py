@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from facealign.constants import ACR_EPOCHS, ACR_VARIANCE_MILESTONES, ACR_VARIANCES
+from facealign.errors import ConfigError
 from facealign.shape.pca import ShapePCA, smooth_face
 
 LN2 = math.log(2.0)
@@ -72,9 +73,9 @@ class VarianceSchedule:
 
     def __post_init__(self) -> None:
         if len(self.values) != len(self.milestones) + 1:
-            raise ValueError("variance schedule needs one more value than milestones")
+            raise ConfigError("variance schedule needs one more value than milestones")
         if list(self.milestones) != sorted(self.milestones):
-            raise ValueError("variance milestones must be increasing")
+            raise ConfigError("variance milestones must be increasing")
 
     def __call__(self, epoch: int) -> float:
         i = sum(epoch >= m for m in self.milestones)

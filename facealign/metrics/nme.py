@@ -6,6 +6,7 @@ from typing import Literal
 
 import numpy as np
 
+from facealign.errors import ConfigError
 from facealign.schemes import Scheme, landmark_box_size
 
 Normalizer = Literal["inter_ocular", "inter_pupil", "bbox"]
@@ -27,24 +28,24 @@ def normalizing_distance(gt: np.ndarray, scheme: Scheme, normalizer: Normalizer 
     g = np.asarray(gt, dtype=np.float64)
     if normalizer == "inter_ocular":
         if scheme.outer_eye_corners is None:
-            raise ValueError(f"scheme {scheme.name!r} has no outer eye corners; use normalizer='bbox'")
+            raise ConfigError(f"scheme {scheme.name!r} has no outer eye corners; use normalizer='bbox'")
         a, b = scheme.outer_eye_corners
         return np.linalg.norm(g[:, a] - g[:, b], axis=-1)
     if normalizer == "inter_pupil":
         if scheme.pupils is None:
-            raise ValueError(f"scheme {scheme.name!r} has no pupil points; use normalizer='bbox'")
+            raise ConfigError(f"scheme {scheme.name!r} has no pupil points; use normalizer='bbox'")
         left, right = (g[:, list(idx)].mean(axis=1) for idx in scheme.pupils)
         return np.linalg.norm(left - right, axis=-1)
     if normalizer == "bbox":
         return landmark_box_size(g)
-    raise ValueError(f"unknown normalizer {normalizer!r}; choose one of {list(NORMALIZERS)}")
+    raise ConfigError(f"unknown normalizer {normalizer!r}; choose one of {list(NORMALIZERS)}")
 
 
 def point_errors(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
     """(N, K) Euclidean error of each point, in pixels."""
     p, g = np.asarray(pred, np.float64), np.asarray(gt, np.float64)
     if p.shape != g.shape:
-        raise ValueError(f"predictions have shape {p.shape} but ground truth {g.shape}")
+        raise ConfigError(f"predictions have shape {p.shape} but ground truth {g.shape}")
     return np.linalg.norm(p - g, axis=-1)
 
 
@@ -62,7 +63,7 @@ def nme(pred: np.ndarray, gt: np.ndarray, scheme: Scheme, normalizer: Normalizer
     """
     d = normalizing_distance(gt, scheme, normalizer)
     if (d <= 0).any():
-        raise ValueError(f"face {int(np.flatnonzero(d <= 0)[0])} has a zero {normalizer} distance")
+        raise ConfigError(f"face {int(np.flatnonzero(d <= 0)[0])} has a zero {normalizer} distance")
     return point_errors(pred, gt).mean(axis=1) / d
 
 
