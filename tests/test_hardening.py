@@ -139,16 +139,19 @@ def test_hostile_input_is_bounded(name, tmp_path, small_model):
     assert peak < PEAK_RSS_GOAL_MB, f"{name}: peak memory {peak} MB"
 
 
-def test_rolled_search_of_a_thin_image_finds_what_the_upright_search_finds():
-    """Scaling before turning (the bound above) still finds a rolled face: the astronaut turned by
-    90 degrees on a wide canvas is found by the rolled search, upright in its crop."""
+def test_rolled_search_of_a_large_thin_image_still_finds_a_rolled_face():
+    """Scaling before turning (the bound above, for turned canvases over TURN_FIRST_MAX_PIXELS)
+    still finds a rolled face: the astronaut turned by 90 degrees on a 512 x 16896 canvas."""
     from facealign.detect import SearchPolicy, YuNetDetector
     from facealign.detect.policy import ALL_ROLLS
     from facealign.predict.images import to_rgb_array
 
     img = to_rgb_array(ASTRONAUT)
     turned = np.ascontiguousarray(np.rot90(img))
-    canvas = np.zeros((turned.shape[0], turned.shape[1] * 6, 3), np.uint8)
+    canvas = np.zeros((turned.shape[0], turned.shape[1] * 33, 3), np.uint8)
+    from facealign.detect.yunet import TURN_FIRST_MAX_PIXELS
+
+    assert canvas.shape[0] * canvas.shape[1] > TURN_FIRST_MAX_PIXELS  # the scale-first path
     canvas[:, :turned.shape[1]] = turned
     det = YuNetDetector(SearchPolicy(rolls=ALL_ROLLS)).detect(canvas)
     assert len(det) >= 1 and abs(abs(float(det.roll[0])) - 90) < 1e-3

@@ -18,6 +18,9 @@ from facealign.errors import FaceAlignError
 # Landmark-box sides YuNet finds reliably at its input scale: 14 of 15 YTF-68 val faces at 16 px,
 # all from 20 to 400 px, 14 at 500 and 10 at 700 (benchmarks/yunet_facts.py).
 NATIVE_MIN, NATIVE_MAX = 16.0, 400.0
+# Largest turned canvas (pixels) made of a whole image for a rolled search (24 MB at 3 bytes a
+# pixel); larger images are scaled before they are turned (YuNetDetector._search).
+TURN_FIRST_MAX_PIXELS = 8_000_000
 
 
 def yuface_available() -> bool:
@@ -80,32 +83,60 @@ class YuNetDetector:
     def _search(self, rgb: np.ndarray, roll: float) -> Detections:
         """Faces of the policy's sizes in the image turned by ``roll`` degrees.
 
-        Each pyramid level is the image scaled first and turned second: the turned canvas of a thin
-        image holds about (w + h)^2 / 2 pixels, so turning the full image first could cost far more
-        memory than the image itself; scaled first, every level is within the policy's pixel budget.
+        The turned canvas of an image holds up to about (w + h)^2 / 2 pixels: for a thin image,
+        far more than the image itself. Up to :data:`TURN_FIRST_MAX_PIXELS` the whole image is
+        turned once and the pyramid scales the turned copy (the measured behaviour, docs/detection.md);
+        beyond, each pyramid level is scaled first and turned second, so no level exceeds the
+        policy's pixel budget.
         """
         th, tw = turned_size(rgb.shape[0], rgb.shape[1], roll)
+        turn_first = roll != 0 and th * tw <= TURN_FIRST_MAX_PIXELS
+        source, to_copy = turned_copy(rgb, roll) if turn_first else (rgb, None)
         rows = []
         for scale in pyramid_scales(th, tw, self.policy, NATIVE_MIN, NATIVE_MAX):
-            level = np.ascontiguousarray(resize_by(rgb, scale)[:, :, ::-1])  # yuface takes BGR
+            level = np.ascontiguousarray(resize_by(source, scale)[:, :, ::-1])  # yuface takes BGR
             to_level = None
-            if roll != 0:
+            if roll != 0 and not turn_first:
                 level, to_level = turned_copy(level, roll)
             # columns: confidence 0-100, x, y, w, h, five (x, y) keypoints, unused
             found = np.asarray(self._detect(level), np.float32).reshape(-1, 16)
             found = found[found[:, 0] >= self.threshold * 100]
             if to_level is not None:  # back to the scaled image; boxes keep their turned frame (Detections.roll)
-                back = invert_affine(to_level)
-                centre = transform_points(found[:, 1:3] + found[:, 3:5] / 2, back)
-                found[:, 1:3] = centre - found[:, 3:5] / 2
-                found[:, 5:15] = transform_points(found[:, 5:15].reshape(-1, 5, 2), back).reshape(-1, 10)
+                _turn_back(found, to_level)
             found[:, 1:15] /= scale
+            if to_level is not None:
+                found[:, 1:15] += np.tile(_turned_frame_offset(to_level, scale), 7)
             rows.append(found)
         found = np.concatenate(rows)
+        if to_copy is not None:  # back to image pixels; boxes keep their turned frame (Detections.roll)
+            _turn_back(found, to_copy)
         boxes = np.concatenate([found[:, 1:3], found[:, 1:3] + found[:, 3:5]], axis=1)
         kps = found[:, 5:15].reshape(-1, 5, 2)
         return Detections(boxes.astype(np.float32), found[:, 0] / 100.0, kps.astype(np.float32),
                           roll=np.full(len(found), roll, np.float32))
+
+
+def _turn_back(found: np.ndarray, to_turned: np.ndarray) -> None:
+    """Map YuNet's rows (box x, y, w, h and five keypoints, columns 1-14) found in a turned copy
+    back through the (2, 3) map ``to_turned``, in place: box centres and keypoints move, box sizes
+    stay in the turned frame."""
+    back = invert_affine(to_turned)
+    centre = transform_points(found[:, 1:3] + found[:, 3:5] / 2, back)
+    found[:, 1:3] = centre - found[:, 3:5] / 2
+    found[:, 5:15] = transform_points(found[:, 5:15].reshape(-1, 5, 2), back).reshape(-1, 10)
+
+
+def _turned_frame_offset(to_level: np.ndarray, scale: float) -> np.ndarray:
+    """(2,) pixels to add to points mapped back from a level that was scaled, then turned.
+
+    ``/ scale`` maps a level's pixels back with an offset of ``0.5 / scale - 0.5`` px along each
+    axis (OpenCV resizes about pixel centres). Upright levels carry it along the image's axes; when
+    the full image was turned before scaling, turned levels carried it along the turned axes, and
+    the box calibration (detect/calibration.py) was fitted that way. This moves the offset back to
+    the turned axes, so scaling before turning (which bounds memory) frames faces as before.
+    """
+    e = np.full(2, 0.5 / scale - 0.5)
+    return (e - invert_affine(to_level)[:, :2] @ e).astype(np.float32)
 
 
 def _concat(parts: list[Detections], smallest: float) -> Detections:
