@@ -193,3 +193,6 @@ def test_models_lists_each_alias_beside_its_model_with_its_val_nme(capsys):
     assert " default " in row
     nme = next(e for e in list_models() if e.name == target).metrics["nme_inter_ocular_pct"]
     assert f" {nme:.2f} " in row and "val NME %: inter-ocular NME" in out
+    table = [line for line in out.splitlines() if line[:1] in "┏┃┡│└"]
+    assert max(len(line) for line in table) < 100  # descriptions follow the table as plain lines
+    assert f"{target}: " in out

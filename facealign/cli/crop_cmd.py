@@ -67,7 +67,7 @@ def _crops_of_last_run(js: Path) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     from facealign.align import align_faces
-    from facealign.cli.predict_cmd import collect
+    from facealign.cli.inputs import collect
     from facealign.data.images import read_image
     from facealign.predict.draw import write_png
     from facealign.utils.io import atomic_write_text

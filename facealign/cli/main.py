@@ -75,6 +75,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"facealign {args.command}: this needs {e.name}, which the base install leaves out: "
               f"pip install 'facealign[{extra}]'", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader went away (`facealign models | head`): stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes at exit
+        return 141
     except OSError as e:  # the system's refusal (no permission, a full disk, a name too long): one line naming the file
         where = f"{e.filename}: " if e.filename else ""
         print(f"facealign: error: {where}{e.strerror or e}", file=sys.stderr)

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from facealign.cli.common import add_aligner_args, aligner_options, at_least, console, progress_bar, say
+from facealign.cli.inputs import collect
 from facealign.cli.outputs import (
     ImageOutputs,
     OutputLock,
@@ -23,7 +24,6 @@ from facealign.cli.outputs import (
     is_facealign_jsonl,
     plan_outputs,
 )
-from facealign.data.images import IMAGE_EXTENSIONS
 from facealign.errors import DataError, FaceAlignError
 from facealign.schemes import get_scheme
 from facealign.utils.io import remove_dead_temps_under
@@ -61,33 +61,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--gpus-per-actor", type=at_least(0.0, float), default=0.0,
                    help="ray: GPUs per actor (e.g. 1 or 0.5); above 0 the landmark stage runs on CUDA")
     p.set_defaults(func=run)
-
-
-def collect(paths: list[str], recursive: bool) -> tuple[list[tuple[Path, Path]], list[str]]:
-    """(image path, path relative to its input root) pairs and video sources."""
-    from facealign.predict.video import VIDEO_EXTENSIONS
-
-    images, videos = [], []
-    for raw in paths:
-        p = Path(raw)
-        if raw.isdigit() and not p.exists():
-            videos.append(raw)
-        elif p.is_dir():
-            files = sorted(p.rglob("*") if recursive else p.iterdir())
-            found = [f for f in files if f.is_file() and f.suffix.lower() in IMAGE_EXTENSIONS]
-            vids = [f for f in files if f.is_file() and f.suffix.lower() in VIDEO_EXTENSIONS]
-            if not found and not vids:
-                raise DataError(p, "folder has no images" + ("" if recursive else " (use --recursive for sub-folders)"))
-            images += [(f, f.relative_to(p)) for f in found]
-            videos += [str(v) for v in vids]
-        elif p.is_file():
-            if p.suffix.lower() in VIDEO_EXTENSIONS:
-                videos.append(str(p))
-            else:
-                images.append((p, Path(p.name)))
-        else:
-            raise DataError(p, "no such file or folder")
-    return images, videos
 
 
 def run(args: argparse.Namespace) -> int:
