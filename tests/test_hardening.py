@@ -272,6 +272,10 @@ def test_ray_shards_of_another_run_are_refused_or_rewritten(tmp_path):
     names[1].write_text("old\n")
     with pytest.raises(FaceAlignError, match="holds shards without a record"):
         plan_run(tmp_path, names, shards, "1" * 64, opts, False)
+    damaged = {"model_sha256": "1" * 64, "options": opts, "shards": ["shard-00001.jsonl"]}
+    (tmp_path / "facealign_ray_run.json").write_text(json.dumps(damaged))
+    with pytest.raises(FaceAlignError, match="holds shards without a record"):
+        plan_run(tmp_path, names, shards, "1" * 64, opts, False)
 
 
 def test_a_path_always_wins_over_a_registered_name(tmp_path, small_model, monkeypatch):

@@ -381,8 +381,10 @@ def _post_with(base: str, headers: dict[str, str]) -> tuple[int, dict]:
     ({"Origin": "https://evil.example"}, 403, "cross-site request from 'https://evil.example' refused"),
     ({"Origin": "https://ok.example"}, 200, None),
     ({"Host": "rebound.example"}, 403, "Host 'rebound.example' is not this server's"),
+    ({"Host": "["}, 403, "Host '[' is not this server's"),
     ({}, 200, None),
-], ids=["another site's page", "an allowed origin", "a rebound host name", "no origin (curl, scripts)"])
+], ids=["another site's page", "an allowed origin", "a rebound host name", "a Host that is no name",
+        "no origin (curl, scripts)"])
 def test_cross_site_requests_are_refused(guarded, headers, status, message):
     code, reply = _post_with(guarded, headers)
     assert code == status, reply

@@ -95,7 +95,8 @@ def _read_run(path: Path) -> dict[str, Any] | None:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError):
         return None
-    return data if isinstance(data, dict) else None
+    # a record whose shards are not a mapping is no record (a hand-edited or damaged file)
+    return data if isinstance(data, dict) and isinstance(data.get("shards", {}), dict) else None
 
 
 class _AlignerActor:

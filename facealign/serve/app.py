@@ -127,7 +127,10 @@ def _cross_site_problem(request: Request, config: ServeConfig) -> str | None:
     """Why a request is refused as cross-site (None when it is not): a Host that is not this
     server's (DNS rebinding), or a browser's Origin that is neither this server nor allowed."""
     host = (request.headers.get("host") or "").lower()
-    name = urlsplit(f"//{host}").hostname or ""
+    try:
+        name = urlsplit(f"//{host}").hostname or ""
+    except ValueError:  # not a host name at all ("[", an unclosed IPv6 address): no name is this server's
+        name = ""
     if host and config.host not in ("0.0.0.0", "::", ""):  # (a request without Host cannot come from a rebound name)
         known = {"127.0.0.1", "localhost", "::1", config.host.lower(), *(h.lower() for h in config.allow_hosts)}
         if name not in known:
