@@ -54,13 +54,17 @@ def ffhq_matrix(five: np.ndarray, size: int) -> np.ndarray:
     return cv2.getAffineTransform(corners.astype(np.float32), dst.astype(np.float32)).astype(np.float64)
 
 
+# Crop sides the aligner makes (ArcFace's is 112, FFHQ's 1024).
+MIN_CROP_SIZE, MAX_CROP_SIZE = 16, 4096
+
+
 def alignment_matrices(landmarks: np.ndarray, scheme: str | Scheme, size: int = 112, template: str = "arcface",
                        padding: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """(N, K, 2) landmarks -> ((N, 2, 3) image -> crop matrices, (N, 5, 2) alignment points)."""
     if template not in TEMPLATES:
         raise ConfigError(f"unknown template {template!r}; choose one of {list(TEMPLATES)}")
-    if not 16 <= int(size) <= 4096:
-        raise ConfigError(f"crop size must be in [16, 4096], got {size}")
+    if not MIN_CROP_SIZE <= int(size) <= MAX_CROP_SIZE:
+        raise ConfigError(f"crop size must be in [{MIN_CROP_SIZE}, {MAX_CROP_SIZE}], got {size}")
     five = five_points(np.asarray(landmarks, np.float64).reshape(-1, get_scheme(scheme).num_points, 2), scheme)
     if template == "ffhq":
         mats = [ffhq_matrix(f, size) for f in five]

@@ -8,6 +8,7 @@ import re
 import sys
 from pathlib import Path
 
+from facealign.align.crop import MAX_CROP_SIZE, MIN_CROP_SIZE
 from facealign.cli.common import add_aligner_args, aligner_options, at_least, progress_bar, say
 from facealign.cli.outputs import (
     ImageOutputs,
@@ -27,8 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("crop", help="aligned face crops for recognition or data sets (one PNG per face)")
     p.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
     p.add_argument("--out", required=True, help="output folder: <image>_face<i>.png per face and <image>_crops.json")
-    p.add_argument("--size", type=at_least(16, int, 4096), default=112,
-                   help="crop side in pixels, 16-4096 (default 112, ArcFace's)")
+    p.add_argument("--size", type=at_least(MIN_CROP_SIZE, int, MAX_CROP_SIZE), default=112,
+                   help=f"crop side in pixels, {MIN_CROP_SIZE}-{MAX_CROP_SIZE} (default 112, ArcFace's)")
     p.add_argument("--template", choices=["arcface", "ffhq"], default="arcface",
                    help="arcface: similarity to the ArcFace 5-point template; ffhq: the FFHQ data set's loose crop")
     p.add_argument("--padding", type=at_least(0.0, float), default=0.0,

@@ -102,8 +102,9 @@ def run(args: argparse.Namespace) -> int:
             write_landmark_csv(out / "landmarks.csv", [k for k, _ in csv_rows],
                                np.stack([v for _, v in csv_rows]) if csv_rows else empty)
     elapsed = time.perf_counter() - t0
+    stems = _video_stems(videos)
     for v in ([] if interrupted else videos):
-        interrupted = _run_video(aligner, v, out, args, stats, videos) or interrupted
+        interrupted = _run_video(aligner, v, out, args, stats, stems[v]) or interrupted
     _summary(stats, elapsed, images, videos, out)
     if interrupted:
         print("facealign: interrupted; outputs of finished images are complete", file=sys.stderr)
@@ -169,8 +170,9 @@ def _done(p: ImageOutputs, out: Path, overlay: bool) -> bool:
 
 def _video_outputs_in_place(videos: list[str], out: Path, overlay: bool) -> list[tuple[Path, bool]]:
     found = []
+    stems = _video_stems(videos)
     for v in videos:
-        jsonl, mp4 = _video_paths(v, out, videos)
+        jsonl, mp4 = _video_paths(out, stems[v])
         ours = is_facealign_jsonl(jsonl) if jsonl.exists() else False
         if jsonl.exists():
             found.append((jsonl, ours))
@@ -179,27 +181,27 @@ def _video_outputs_in_place(videos: list[str], out: Path, overlay: bool) -> list
     return found
 
 
-def _video_paths(source: str, out: Path, videos: list[str]) -> tuple[Path, Path]:
-    """(JSON Lines, overlay MP4) of one of this run's ``videos``: named by the clip's stem, or by its
-    whole name where two clips share a stem (``clip.mp4`` and ``clip.avi``), as images are."""
-    stem = _video_stems(videos)[source]
+def _video_paths(out: Path, stem: str) -> tuple[Path, Path]:
+    """(JSON Lines, overlay MP4) of a video whose output stem is ``stem`` (:func:`_video_stems`)."""
     return out / f"{stem}.jsonl", out / f"{stem}_overlay.mp4"
 
 
 def _video_stems(videos: list[str]) -> dict[str, str]:
-    """Output stem of each video; two clips of one name (from two folders) are refused."""
+    """Output stem of each video: the clip's stem, or its whole name where two clips share a stem
+    (``clip.mp4`` and ``clip.avi``), as images are. Two clips of one name (from two folders) are refused."""
+    def name(v: str) -> str:
+        return f"camera{v}" if v.isdigit() else Path(v).name
+
     def stem(v: str) -> str:
         return f"camera{v}" if v.isdigit() else Path(v).stem
 
-    names: dict[str, str] = {}
+    by_name: dict[str, str] = {}
     for v in videos:
-        name = f"camera{v}" if v.isdigit() else Path(v).name
-        if name in names and names[name] != v:
-            raise FaceAlignError(f"{names[name]} and {v}: both would write {stem(v)}.jsonl under --out (same name "
+        if by_name.setdefault(name(v), v) != v:
+            raise FaceAlignError(f"{by_name[name(v)]} and {v}: both would write {stem(v)}.jsonl under --out (same name "
                                  "under two inputs); run them into separate --out folders")
-        names[name] = v
     stems = [stem(v) for v in videos]
-    return {v: (s if stems.count(s) == 1 else (f"camera{v}" if v.isdigit() else Path(v).name)) for v, s in zip(videos, stems)}
+    return {v: s if stems.count(s) == 1 else name(v) for v, s in zip(videos, stems)}
 
 
 def _predict_images(aligner, todo, out: Path | None, args, stats: dict, csv_rows: list) -> bool:
@@ -274,13 +276,12 @@ def _write_image_outputs(args, out: Path | None, rel: Path, plan: ImageOutputs, 
         csv_rows += [(str(rel), lm) for lm in res.landmarks]
 
 
-def _run_video(aligner, source: str, out: Path | None, args, stats: dict, videos: list[str]) -> bool:
+def _run_video(aligner, source: str, out: Path | None, args, stats: dict, stem: str) -> bool:
     from facealign.predict.video import process_video
 
     if out is None:
         raise FaceAlignError(f"{source}: videos need --out (JSON Lines and the annotated MP4 go there)")
-    jsonl, mp4 = _video_paths(source, out, videos)
-    stem = jsonl.stem
+    jsonl, mp4 = _video_paths(out, stem)
     with progress_bar(f"video {stem}", 0) as advance:
         summ = process_video(aligner, source, jsonl, mp4 if args.overlay else None,
                              smooth=args.smooth, detect_every=args.detect_every, max_frames=args.max_frames,

@@ -96,12 +96,16 @@ def h3r_key_map(state: dict[str, torch.Tensor], arch: str) -> dict[str, str]:
     return out
 
 
-def _name_in_file(key: str, names: dict[str, str]) -> str:
-    """The name a missing facealign weight ``key`` has in the user's file: the file's name of a
+def _names_in_file(keys: list[str], names: dict[str, str]) -> list[str]:
+    """The names missing facealign weights ``keys`` have in the user's file: the file's name of a
     weight of the same layer with the last part swapped (``names``: file key -> facealign key)."""
     layers = {v.rsplit(".", 1)[0]: k.rsplit(".", 1)[0] for k, v in names.items()}
-    layer, leaf = key.rsplit(".", 1)
-    return f"{layers[layer]}.{leaf}" if layer in layers else f"{key} (facealign's name; the file has no weight of its layer)"
+    out = []
+    for key in keys:
+        layer, leaf = key.rsplit(".", 1)
+        out.append(f"{layers[layer]}.{leaf}" if layer in layers
+                   else f"{key} (facealign's name; the file has no weight of its layer)")
+    return out
 
 
 def _read_state(path: Path) -> dict[str, torch.Tensor]:
@@ -178,7 +182,7 @@ def convert_h3r(path: str | Path, arch: str | None = None, dataset: str | None =
     mine = model.state_dict()
     names = h3r_key_map(state, arch)
     renamed = {names[k]: v for k, v in state.items()}
-    missing = [_name_in_file(k, names) for k in sorted(set(mine) - set(renamed))]
+    missing = _names_in_file(sorted(set(mine) - set(renamed)), names)
     unexpected = sorted(set(renamed) - set(mine))
     wrong = [f"{k} {tuple(v.shape)} vs {tuple(mine[k].shape)}" for k, v in renamed.items()
              if k in mine and v.shape != mine[k].shape]

@@ -92,7 +92,7 @@ def decode_image(data: np.ndarray | bytes, name: str | Path = "<bytes>", max_pix
     return cv2.cvtColor(img, cv2.COLOR_BGR2RGB, dst=img)  # in place: no second full-size copy
 
 
-def image_size(data: np.ndarray, name: str | Path = "<bytes>") -> tuple[int, int] | None:
+def image_size(data: np.ndarray | bytes, name: str | Path = "<bytes>") -> tuple[int, int] | None:
     """(width, height) from the header of encoded image bytes (any format Pillow knows; only the
     header is parsed), or None when Pillow does not recognise the data."""
     from PIL import Image, UnidentifiedImageError

@@ -154,15 +154,14 @@ class FaceAligner:
             check_boxes_fit(det.boxes, image.shape[:2], f"{self.detector.path}: boxes of {Path(source).name}")
             return det
         recipe = self._detector_recipe
-        if recipe is None or threading.get_ident() == self._owner:
-            if recipe is not None:
-                return self.detector.detect(image).filter(self.min_box)
+        if recipe is None:  # the caller's detector object: shared, one thread at a time
             with self._lock:
                 return self.detector.detect(image).filter(self.min_box)
-        mine = getattr(self._per_thread, "detector", None)
-        if mine is None:
-            mine = self._per_thread.detector = create_detector(*recipe)
-        return mine.detect(image).filter(self.min_box)
+        if threading.get_ident() == self._owner:
+            return self.detector.detect(image).filter(self.min_box)
+        if getattr(self._per_thread, "detector", None) is None:
+            self._per_thread.detector = create_detector(*recipe)
+        return self._per_thread.detector.detect(image).filter(self.min_box)
 
     def frame_faces(self, det: Detections) -> tuple[np.ndarray, np.ndarray]:
         """Detections -> (boxes (N, 4) framed like landmark boxes, roll (N,) degrees of each crop).

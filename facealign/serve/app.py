@@ -95,7 +95,7 @@ def create_app(config: ServeConfig, aligner=None) -> FastAPI:
             raise RequestError(408, f"the upload was not received within {config.body_timeout_s:g} s") from None
         try:
             async with asyncio.timeout(config.request_timeout_s):
-                size = image_size(np.frombuffer(data, np.uint8))
+                size = image_size(data)  # bytes: Pillow reads the header without copying the upload
                 if lane is not None and size is not None and size[0] * size[1] > config.large_image_pixels:
                     # answered whole in the lane's process, one at a time: a stream of large images
                     # cannot starve the rest, and this process never decodes them

@@ -24,8 +24,6 @@ _ALIGNER = None  # the child process's aligner: the server's model and detector,
 def _start_child(options: dict) -> None:
     global _ALIGNER
     os.nice(19)
-    from facealign.predict.options import AlignerOptions
-
     _ALIGNER = AlignerOptions.from_dict(options).replace(threads=1).build()
 
 
