@@ -74,6 +74,11 @@ def _fifo_csv(t):
     return t / "l.csv"
 
 
+def _fifo(t, name):
+    os.mkfifo(t / name)
+    return t / name
+
+
 def _fifo_image(t):
     (t / "images").mkdir()
     os.mkfifo(t / "images" / "a.jpg")
@@ -108,6 +113,8 @@ BOUNDS = {
         lambda t, m: ["train", str(_alias_bomb(t))], 2, r"bomb\.yaml: line 2: YAML aliases \(\*name\) are not accepted"),
     "data check on a CSV that is a FIFO": (
         lambda t, m: ["data", "check", "--data", f"csv:{_fifo_csv(t)}"], 2, r"l\.csv: not a regular file"),
+    "predict on a FIFO named .jpg": (
+        lambda t, m: ["predict", str(_fifo(t, "f.jpg")), "--out", str(t / "o")], 2, r"f\.jpg: not a regular file"),
     "data check on a CSV naming a FIFO as its image": (
         lambda t, m: ["data", "check", "--data", f"csv:{_fifo_image(t)}"], 1, r"a\.jpg: not a regular file"),
 }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from facealign.data.images import IMAGE_EXTENSIONS
+from facealign.data.images import IMAGE_EXTENSIONS, require_regular_file
 from facealign.errors import DataError
 
 
@@ -30,6 +30,8 @@ def collect(paths: list[str], recursive: bool) -> tuple[list[tuple[Path, Path]],
                 videos.append(str(p))
             else:
                 images.append((p, Path(p.name)))
+        elif p.exists():  # a FIFO, socket or device: named as such, not as missing
+            require_regular_file(p)
         else:
             raise DataError(p, "no such file or folder")
     return images, videos
