@@ -20,8 +20,9 @@ LAYERS = [
     {"shape"},
     {"losses", "metrics"},
     {"models"},
+    {"convert"},  # the zoo converts the authors' released files on first use
     {"zoo"},
-    {"export", "detect", "convert"},
+    {"export", "detect"},
     {"predict"},
     {"evaluation", "serve", "distributed"},
     {"train"},

@@ -60,3 +60,21 @@ def test_h3r_recipe_trains_one_step_on_real_samples(path, tmp_path):
     row = res.history[0]
     assert row["train_loss"] > 0 and row["val_nme"] > 0
     assert (tmp_path / "r" / "best.safetensors").is_file()
+
+
+PAPER = sorted(glob.glob(str(REPO / "configs" / "*_paper*.yaml")))
+
+
+@pytest.mark.parametrize("path", PAPER, ids=lambda p: p.rsplit("/", 1)[-1])
+def test_paper_configs_never_choose_a_checkpoint_on_the_test_split(path):
+    cfg = load_train_config(path)
+    fmt = cfg.data.train.split(":", 1)[0]
+    test_splits = {"wflw": {"test"}, "300w": {"common", "challenging", "full", "private"}, "cofw": {"test"}, "lapa": {"test"}}
+    assert cfg.data.val is None or cfg.data.val_split not in test_splits[fmt]
+
+
+def test_acr_paper_configs_repeat_each_face_as_the_authors_epoch_does():
+    for path in glob.glob(str(REPO / "configs" / "*_acr_paper.yaml")):
+        cfg = load_train_config(path)
+        cofw = cfg.model.scheme == "cofw"
+        assert (cfg.data.repeat, cfg.loss.pca_draws) == ((20, 19) if cofw else (10, 9)), path

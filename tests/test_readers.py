@@ -217,3 +217,18 @@ def test_cofw_root_folder_finds_the_split_file(tmp_path):
     shutil.copy(OFFICIAL / "cofw" / "COFW_test.mat", tmp_path / "COFW_test.mat")
     with pytest.raises(DataError, match="several COFW test files"):
         load_dataset(f"cofw:{tmp_path}")
+
+
+def test_300w_faces_carry_the_h3r_authors_p2_box_and_pts_folders_none():
+    """300-W ships no boxes; the H3R authors' "P2" box is the landmark box in the .pts files' own
+    1-based numbers, one pixel right of and below the P1 box (``box: dataset`` in the 300-W P2 recipes)."""
+    import numpy as np
+    from conftest import OFFICIAL
+
+    from facealign.data import load_dataset
+
+    faces = load_dataset(f"300w:{OFFICIAL / '300w'}")
+    assert len(faces) > 0
+    for s in faces:
+        np.testing.assert_allclose(s.box, s.landmark_box() + 1.0, atol=1e-4)
+    assert all(s.box is None for s in load_dataset(f"pts:{OFFICIAL / '300w'}"))

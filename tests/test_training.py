@@ -312,3 +312,22 @@ def test_augment_flip_shift_travels_into_the_model_config(tmp_path):
         config_from_dict(tiny_config(tmp_path, **{"augment.flip_shift": shift, "model.flip_shift": [0.02] * 68}), "run.yaml")
     with pytest.raises(ConfigError, match=r"run.yaml: model.flip_shift must hold one value per landmark \(68\)"):
         config_from_dict(tiny_config(tmp_path, **{"model.flip_shift": [0.02] * 5}), "run.yaml")
+
+
+def test_data_repeat_makes_an_epoch_of_augmented_copies(tmp_path):
+    """`data.repeat: R` (the ACR authors' epoch over R offline-augmented copies of each face): R
+    times the faces and the steps per epoch, each copy of a face augmented with its own draw."""
+    from facealign.data.dataset import CropDataset
+    from facealign.train.loop import _set_up
+
+    cfg = config_from_dict(tiny_config(tmp_path, **{"data.repeat": 3}))
+    run = _set_up(cfg, resume=False)
+    plain = _set_up(config_from_dict(tiny_config(tmp_path, out="plain")), resume=False)
+    assert len(run.dataset) == 3 * len(plain.dataset) == 72 and run.steps == 3 * plain.steps == 9
+    ds = run.dataset
+    a, b = ds[5], ds[5 + 24]  # two copies of face 5
+    assert a["index"] == b["index"] == 5 and not torch.equal(a["image"], b["image"])
+    still = CropDataset(ds.data, cfg.model, None, repeat=3)  # without augmentation the copies are the face
+    assert torch.equal(still[5]["image"], still[5 + 24]["image"])
+    with pytest.raises(Exception, match=r"data.repeat must be a number in \[1, 1000\], got 0"):
+        config_from_dict(tiny_config(tmp_path, **{"data.repeat": 0}))

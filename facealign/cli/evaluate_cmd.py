@@ -85,16 +85,10 @@ def run_model(spec: str, data, args: argparse.Namespace):
                              f"the two is declared (facealign.schemes.maps)")
     with progress_bar(f"evaluating {Path(spec).name}", len(data), quiet=args.json) as advance:
         step = lambda k: [advance() for _ in range(k)]  # noqa: E731
-        if backend == "onnx":
-            from facealign.predict.on_dataset import predict_dataset_numpy
+        from facealign.predict.on_dataset import predict_dataset
 
-            pred = predict_dataset_numpy(model, data, box=args.box, batch_size=args.batch_size, progress=step,
-                                         flip=args.flip or None)[0]
-        else:
-            from facealign.predict import predict_dataset
-
-            pred = predict_dataset(model, data, box=args.box, batch_size=args.batch_size, progress=step,
-                                   flip=args.flip or None)[0]
+        pred = predict_dataset(model, data, box=args.box, batch_size=args.batch_size, progress=step,
+                               flip=args.flip or None)[0]
     if mapped:  # e.g. a WFLW model scored on 68-point data through the declared 98 -> 68 map
         say(f"{spec}: {model.scheme.name} points mapped to {data.scheme.name} by the declared scheme map", stderr=True)
         return map_points(pred, model.scheme, data.scheme).astype(np.float32)

@@ -53,6 +53,12 @@ def run(args: argparse.Namespace) -> int:
     cfg = model.config
     say(f"wrote {out}: {args.kind.upper()} {cfg.backbone}, {cfg.get_scheme().num_points} points ({cfg.get_scheme().name}), "
         f"{cfg.input_size} px input; the weights keep the authors' terms ({model.info['licence']})")
+    from facealign.zoo.released import released_of, store_conversion
+
+    entry = released_of(model)
+    if entry is not None:  # the authors' own file, downloaded by hand: its released name works from now on
+        store_conversion(entry, model)
+        say(f"it is the authors' {entry.repo_path}: --model {entry.name} works on this machine now too")
     if args.name:
         from facealign.zoo import register_user_model, user_registry
 

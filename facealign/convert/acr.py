@@ -18,47 +18,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from facealign.convert.released import released_by_digest
 from facealign.errors import FaceAlignError
 from facealign.models.config import ModelConfig
 from facealign.models.landmark_model import LandmarkModel
+from facealign.utils.digests import file_digests
 
 SCHEMES_BY_POINTS = {68: "300w", 29: "cofw"}
-# The released files (aliprf/ACR-Loss @ be412b4, pre_trained_models/), recognised by their git blob
-# SHA-1 (``git hash-object FILE``), the only digest their repository gives for them.
-RELEASED = {
-    "bc9e7b933906c785e6f2406865c9647321210e2d": "300w/mnv2/300w_mnv2_ACRLoss.h5",
-    "d07a7e33e9caa66a622954c111651618ed1c5d12": "300w/mnv2/300w_mnv2_base.h5",
-    "1272efa4c17d30d84eda70d9654af3070b3b8aae": "300w/EF_0/300w_EF0_ACRLoss.h5",
-    "df1f539325fbb180c0dc67126faacdd7add84352": "300w/EF_0/300w_EF0_base.h5",
-    "baf1236eff0dd7c4f365153c0f8f88cc0b92c232": "300w/EF_3/300w_EF3_ACRLoss.h5",
-    "988d310281777966bac512184acb1d7cc8a3f034": "300w/EF_3/300w_EF3_base.h5",
-    "b814b57f2fef3ffedff7701e0950a0f761a67c5a": "cofw/mnv2/cofw_mnv2_base.h5",
-    "32ab9ee6b14d045b9edec30732f06459d55b4a24": "cofw/mnv2/cofw_mnv2_xxxLoss.h5",
-    "dc8c7903230141b5447f7fada6f78f3a6fd0b4bc": "cofw/EF_0/cofw_EF0_base.h5",
-    "9071f177facdacdacecbd086538ea5247a90ddc2": "cofw/EF_0/cofw_EF0_xxxLoss.h5",
-    "ae157939fc4c39f8c7b96811e53ea9c405361720": "cofw/EF_3/cofw_EF3_base.h5",
-    "912cd237d55e7e5e0d68214fee23f888bee961da": "cofw/EF_3/cofw_EF3_xxxLoss.h5",
-}
-
-
-def file_digests(path: Path) -> tuple[str, str]:
-    """The file's sha256 and its git blob SHA-1 (sha1 of ``b"blob <size>\\0"`` followed by its
-    bytes), from one read."""
-    import hashlib
-
-    sha256, blob = hashlib.sha256(), hashlib.sha1(b"blob %d\0" % path.stat().st_size)
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            sha256.update(chunk)
-            blob.update(chunk)
-    return sha256.hexdigest(), blob.hexdigest()
-
-
-def git_blob_sha1(path: Path) -> str:
-    """The file's git blob SHA-1, as ``git hash-object`` prints it."""
-    return file_digests(path)[1]
-
-
 KERAS_OPTIONS = {"pad_type": "same", "bn_eps": 0.001}
 # Keras MobileNetV2 block i (1-16) -> timm stage and index (stage sizes 2, 3, 4, 3, 3, 1 after block 0)
 _STAGES = (1, 2, 3, 4, 3, 3, 1)
@@ -258,7 +224,8 @@ def convert_acr(path: str | Path, arch: str | None = None, dataset: str | None =
                              f"{len(missing)} weights missing, e.g. {missing[:2]})")
     model.load_state_dict(state, strict=False)
     digest, blob = file_digests(p)
-    released = f"aliprf/ACR-Loss pre_trained_models/{RELEASED[blob]}" if blob in RELEASED else "not a released file"
+    entry = released_by_digest(blob)
+    released = f"aliprf/ACR-Loss {entry.repo_path}" if entry else "not a released file"
     model.info = {"source": "ACR (Fard & Mahoor, ICPR 2022) released checkpoint", "source_file": p.name,
                   "source_sha256": digest, "source_git_blob_sha1": blob,
                   "released_as": released,

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import torch
 
+from facealign.convert.released import released_by_digest
 from facealign.errors import FaceAlignError
 from facealign.models.config import ModelConfig
 from facealign.models.landmark_model import LandmarkModel
@@ -25,25 +26,6 @@ H3R_ARCHS = {"mobilenetv2": "mobilenetv2_100", "hrnet18": "hrnet_w18", "hrnet32"
 # 2K output channels of the head -> scheme
 SCHEMES_BY_POINTS = {98: "wflw", 68: "300w", 106: "lapa"}
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
-# Input sizes of the released files, recognised by their sha256 (sizes are not in the weights:
-# the network is fully convolutional). docs/pretrained.md lists the files.
-RELEASED_INPUT_SIZE = {
-    "80af0478309e105ceb75b837aa9995714470fb37e3c0e63255758eb58c3e2234": 128,  # wflw mobilenet 128
-    "8ecf0f2a40e0695265f5ad6a3f5ed1869ac0784829737574e2e73821fb2dbeb2": 160,  # wflw mobilenet 160
-    "2734844239b8bb9b73c6e8ca35a24d05a4863f2bb1a04747ff0c1ef93c7162fa": 128,  # 300w mobilenet 128
-    "ae43daa5bf2cd30fb04555f70ae1a12d1606ddb8ec1cfe7cfc27e12669b51180": 128,  # lapa mobilenet 128
-    "666420585092f4958ebb8d12c167143b26b598a9a42f66904d4c22da8ed079c3": 128,  # 300wlp hrnet18 128
-    "41061367de4ecda53ef0de861aa7f4a49ebbc7a2ee0c0a5bef5102bc4d831b06": 128,  # 300wlp mobilenet 128
-}
-
-# The WFLW files trained on the annotation's detector rectangle (the paper's P2 box).
-WFLW_P2 = {
-    "047bde558177e698a91b444b1cb9deb38365ab8dd19d3bd3b1f5a8d5751063b0",  # hrnet18 256 p2
-    "b7e0b4701ffc6d325f15f458fabffc09e8a9632b2691d19529088f845a6ae0f5",  # mobilenet 256 p2
-    "8ecf0f2a40e0695265f5ad6a3f5ed1869ac0784829737574e2e73821fb2dbeb2",  # mobilenet 160 p2
-    "80af0478309e105ceb75b837aa9995714470fb37e3c0e63255758eb58c3e2234",  # mobilenet 128 p2
-}
-
 # torchvision-style MobileNetV2 features.k -> timm blocks.s.j (stage sizes 1, 2, 3, 4, 3)
 _MNV2_STAGES = (1, 2, 3, 4, 3)
 # inside an inverted residual with expansion: conv.{0,1} pw + bn, {3,4} dw + bn, {6,7} pwl + bn
@@ -143,15 +125,15 @@ def convert_h3r(path: str | Path, arch: str | None = None, dataset: str | None =
     Args:
         arch: ``mobilenetv2``, ``hrnet18`` or ``hrnet32``; default: read from the keys.
         dataset: ``wflw``, ``300w`` or ``lapa``; default: from the number of points of the head.
-        input_size: Crop side; default: the released file's (recognised by its digest), else 256.
+        input_size: Crop side; default: the released file's (recognised by its digest in
+            ``convert/released.json``), else 256.
         box: ``landmarks`` (P1) or ``dataset`` (P2, WFLW's rectangles) for ``evaluate``; default:
-            ``dataset`` for the released WFLW P2 files, else ``landmarks`` (300-W's "P2" is derived
-            from the landmarks too; LaPa's came from the authors' own detector, not released).
+            the released file's (:attr:`ReleasedCheckpoint.eval_box`), else ``landmarks``.
 
     Raises:
         FaceAlignError: the file is not such a checkpoint, or names/shapes do not fit (each named).
     """
-    from facealign.zoo import sha256_file
+    from facealign.utils.digests import sha256_file
 
     p = Path(path)
     state = _read_state(p)
@@ -172,8 +154,9 @@ def convert_h3r(path: str | Path, arch: str | None = None, dataset: str | None =
     if scheme is None:
         raise FaceAlignError(f"{p}: the head predicts {points} points; H3R models have 98 (WFLW), 68 (300-W) or 106 (LaPa)")
     digest = sha256_file(p)
-    size = input_size or RELEASED_INPUT_SIZE.get(digest, 256)
-    box = box or ("dataset" if digest in WFLW_P2 else "landmarks")
+    released = released_by_digest(digest)
+    size = input_size or (released.input_size if released else 256)
+    box = box or (released.eval_box if released else "landmarks")
     if box not in ("landmarks", "dataset"):
         raise FaceAlignError(f"box must be 'landmarks' (P1) or 'dataset' (P2), got {box!r}")
     cfg = ModelConfig(scheme=scheme, backbone=H3R_ARCHS[arch], head="heatmap", input_size=size, crop_scale=1.25,
@@ -195,5 +178,6 @@ def convert_h3r(path: str | Path, arch: str | None = None, dataset: str | None =
         raise FaceAlignError(f"{p}: weight {bad} holds NaN or infinite values")
     model.load_state_dict(renamed, strict=True)
     model.info = {"source": "H3R (Yu & Tao, TPAMI 2021) released checkpoint", "source_file": p.name,
-                  "source_sha256": digest, "licence": "the H3R repository has no licence: do not redistribute"}
+                  "source_sha256": digest, "released_as": released.repo_path if released else "not a released file",
+                  "licence": "the H3R repository has no licence: do not redistribute"}
     return model.eval()

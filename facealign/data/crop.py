@@ -160,17 +160,21 @@ def h3r_crop(image: np.ndarray, box: np.ndarray, size: int, scale: float = 1.25)
     return np.asarray(crop), np.array([[k, 0.0, -k * rect[0]], [0.0, k, -k * rect[1]]])
 
 
-def acr_crop(image: np.ndarray, box: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+def acr_crop(image: np.ndarray, box: np.ndarray, size: int, jpeg_round_trip: bool = True
+             ) -> tuple[np.ndarray, np.ndarray]:
     """The ACR authors' test crop (their FLD-DD toolkit), for models imported from them: the box
     in 1-based ``.pts`` pixels (rounded to 3 decimals) widened by 10 px on every side, truncated to
     integers and clipped at the top-left image border, sliced (end exclusive, so clipped at the
     bottom-right too) and stretched *anisotropically* to ``size x size`` with scikit-image's
-    anti-aliased bilinear resize (reproduced here with SciPy, the calls scikit-image makes).
+    anti-aliased bilinear resize (reproduced here with SciPy, the calls scikit-image makes), then
+    stored as a quality-75 JPEG and read back, as their toolkit stores the crops that their test
+    script reads (Pillow's encoder and decoder give their network inputs bit for bit).
 
     Args:
         image: (H, W, 3) uint8 RGB.
         box: (4,) x1, y1, x2, y2 in facealign's 0-based pixels (the landmarks' tight box).
         size: Output side S.
+        jpeg_round_trip: False: the crop before the JPEG step (for checking the resize alone).
 
     Returns:
         ((size, size, 3) uint8 crop, (2, 3) image-to-crop matrix; x and y scales differ).
@@ -192,9 +196,24 @@ def acr_crop(image: np.ndarray, box: np.ndarray, size: int) -> tuple[np.ndarray,
     out = ndimage.zoom(filtered, 1.0 / factors, order=1, mode="mirror", grid_mode=True)
     out = np.clip(out, src.min(), src.max())
     crop = np.round(out * 255.0).astype(np.uint8)
+    if jpeg_round_trip:
+        crop = _jpeg_round_trip(crop)
     kx, ky = size / w, size / h
     # their map back: x_pts = xmin + x_crop * w / S, with x_pts = x + 1 in facealign's pixels
     return crop, np.array([[kx, 0.0, (1.0 - xmin) * kx], [0.0, ky, (1.0 - ymin) * ky]])
+
+
+def _jpeg_round_trip(crop: np.ndarray, quality: int = 75) -> np.ndarray:
+    """``crop`` saved as a JPEG (Pillow's default quality, 75) and decoded again."""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(crop).save(buf, format="JPEG", quality=quality)
+    buf.seek(0)
+    with Image.open(buf) as im:
+        return np.asarray(im.convert("RGB"))
 
 
 def cut_face(image: np.ndarray, box: np.ndarray, spec: "CropSpec", rotation_deg: float = 0.0

@@ -45,11 +45,14 @@ class CropDataset(Dataset):
         augment: Augmentation config for training, or None for a plain crop.
         seed: Base seed.
         box: Box type instead of ``spec.box`` (evaluation under the other protocol).
+        repeat: Copies of each face per epoch: index ``i`` is face ``i % len(data)``, augmented
+            with its own draw (an epoch of the ACR authors' offline-augmented copies).
     """
 
     def __init__(self, data: LandmarkSet, spec: CropSpec, augment: AugmentConfig | None = None, seed: int = 0,
-                 box: BoxSource | None = None):
+                 box: BoxSource | None = None, repeat: int = 1):
         self.data = data
+        self.repeat = int(repeat)
         self.size = int(spec.input_size)
         self.box = box or spec.box
         self.scale = float(spec.crop_scale)
@@ -73,10 +76,10 @@ class CropDataset(Dataset):
         self.epoch = int(epoch)
 
     def __len__(self) -> int:
-        return len(self.data)
+        return len(self.data) * self.repeat
 
     def __getitem__(self, index: int) -> dict:
-        s = self.data[index]
+        s = self.data[index % len(self.data)]
         img = s.load_image()
         geo = Geometry()
         rng = None
@@ -96,5 +99,5 @@ class CropDataset(Dataset):
             "landmarks": torch.from_numpy(pts),
             "matrix": torch.from_numpy(m.astype(np.float32)),
             "visible": torch.from_numpy(np.asarray(vis, bool)),
-            "index": index,
+            "index": index % len(self.data),  # the face; copies of one face share it
         }

@@ -43,7 +43,7 @@ def load_dataset(spec: str, split: str | None = None, images: str | Path | None 
     if fmt == "wflw":
         ds = read_wflw(p, split=split or "test", images=images)
     elif fmt in ("300w", "pts"):
-        ds = read_pts_folder(p, scheme=scheme, split=split or "all", images=images)
+        ds = read_pts_folder(p, scheme=scheme, split=split or "all", images=images, authors_p2_box=fmt == "300w")
     elif fmt == "cofw":
         ds = read_cofw(p, split=split)
     elif fmt == "lapa":

@@ -202,7 +202,7 @@ def _set_up(cfg: TrainConfig, resume: bool) -> _Run:
                  f"{len(train_data)} faces not found keep their landmark box")
             if val_data is not None:
                 val_framed = with_boxes(val_data, detector_boxes(val_data, cfg.data.train_boxes)[0])
-    ds = CropDataset(train_data, cfg.model, cfg.augment, cfg.seed, box=cast("BoxSource | None", box))
+    ds = CropDataset(train_data, cfg.model, cfg.augment, cfg.seed, box=cast("BoxSource | None", box), repeat=cfg.data.repeat)
     steps = _steps_per_epoch(cfg, len(ds), world)
     net = fabric.setup_module(torch.compile(model) if cfg.trainer.compile else model)
     opt, sched = _optimizer_and_schedule(fabric, model, cfg, steps, 1 if cfg.optim.reset_each_epoch else cfg.epochs)
@@ -362,8 +362,7 @@ def _validate(run: _Run) -> dict[str, float]:
 def _score(run: _Run, data: LandmarkSet, box: str | None = None) -> dict[str, float]:
     """summarize() of the current weights' NME on ``data``, cropped around ``box`` (the model's by default)."""
     metric_norm = "inter_ocular" if run.model.scheme.outer_eye_corners is not None else "bbox"
-    pred, _ = predict_dataset(run.model, data, box=box, batch_size=run.cfg.val_batch_size,
-                              channels_last=run.cfg.channels_last, device=run.fabric.device)
+    pred, _ = predict_dataset(run.model, data, box=box, batch_size=run.cfg.val_batch_size, device=run.fabric.device)
     return summarize(nme(pred, data.landmarks(), data.scheme, cast("Normalizer", metric_norm)))
 
 

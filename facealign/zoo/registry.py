@@ -9,9 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from facealign.convert.released import ReleasedCheckpoint, released_checkpoints
 from facealign.errors import FaceAlignError
 from facealign.zoo.cache import cache_dir, sha256_file
 from facealign.zoo.download import download
+from facealign.zoo.released import fetch_released
 
 REGISTRY = Path(__file__).with_name("models.json")
 WEIGHTS = Path(__file__).with_name("weights")
@@ -23,8 +25,10 @@ class ZooEntry:
 
     Attributes:
         name: Registry name. file: Bundled file name (in ``facealign/zoo/weights``) or None.
-        url: Download address or None. sha256: Expected digest of the file.
+        url: Download address or None. sha256: Expected digest of the file ("" for a released
+            checkpoint: its source file is pinned in ``released`` instead).
         description, metrics: Free text and measured numbers (with the data they were measured on).
+        released: One of the authors' released checkpoints, downloaded and converted on first use.
     """
 
     name: str
@@ -36,6 +40,7 @@ class ZooEntry:
     description: str = ""
     metrics: dict[str, Any] = field(default_factory=dict)
     path: str | None = None  # a user entry: a model file on this machine (``register_user_model``)
+    released: ReleasedCheckpoint | None = None
 
 
 def _registry() -> dict[str, ZooEntry]:
@@ -45,6 +50,10 @@ def _registry() -> dict[str, ZooEntry]:
         entries = {e["name"]: ZooEntry(**e) for e in data["models"]}
         for alias, target in data.get("aliases", {}).items():
             entries[alias] = entries[target]
+    for c in released_checkpoints().values():
+        entries[c.name] = ZooEntry(name=c.name, sha256="", url=c.url, released=c,
+                                   description=f"{c.method}, {c.arch} {c.input_size} px, {c.box}, trained on {c.trained_on} "
+                                               f"by the authors ({c.repo_path})")
     try:
         user = _user_entries()
     except FaceAlignError:  # a damaged user registry must not stop the bundled models; resolve() reports it
@@ -94,7 +103,7 @@ def check_user_name(name: str, path: str | Path) -> None:
         raise FaceAlignError(f"model name {name!r} looks like a file name (a path given to --model is always read as "
                              "that file); choose a name without a model file's suffix")
     if name in {key for key, e in _registry().items() if e.path is None}:  # names and aliases
-        raise FaceAlignError(f"model name {name!r} is a bundled model's; choose another")
+        raise FaceAlignError(f"model name {name!r} is a bundled or released model's; choose another")
     taken = [e.path for e in _user_entries() if e.name == name and e.path != str(Path(path).resolve())]
     if taken:
         raise FaceAlignError(f"model name {name!r} is already given to {taken[0]}; choose another")
@@ -141,6 +150,8 @@ def resolve(name_or_path: str | Path) -> Path:
     reg = _registry()
     if s in reg and not Path(s).is_file():
         e = reg[s]
+        if e.released:
+            return fetch_released(e.released)
         if e.file:
             p = WEIGHTS / e.file
             if not p.is_file():

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from facealign.data.images import find_image_beside, require_regular_file
-from facealign.data.sample import LandmarkSet, Sample, check_points
+from facealign.data.sample import LandmarkSet, Sample, check_points, landmark_box
 from facealign.errors import DataError
 from facealign.schemes import Scheme, get_scheme, scheme_for_points
 
@@ -92,7 +92,7 @@ def _w300_subsets(rel: Path) -> tuple[str, ...]:
 
 
 def read_pts_folder(root: str | Path, scheme: Scheme | str | None = None, split: str = "all",
-                    images: str | Path | None = None) -> LandmarkSet:
+                    images: str | Path | None = None, authors_p2_box: bool = False) -> LandmarkSet:
     """Read every ``.pts`` under ``root`` (recursively) with its image.
 
     The image is the file with the same stem beside the ``.pts`` or, for the 300-VW layout
@@ -105,6 +105,9 @@ def read_pts_folder(root: str | Path, scheme: Scheme | str | None = None, split:
         root: Folder (or a single ``.pts`` file).
         scheme: Scheme; by default the built-in one with the files' point count.
         split: One of :data:`W300_SPLITS`; ``all`` keeps every face.
+        authors_p2_box: Give each face the H3R authors' 300-W "P2" box as its data-set box (``box:
+            dataset``): 300-W ships no boxes, and their test script takes the landmarks' tight box
+            in the ``.pts`` file's own 1-based numbers, one pixel right of and below the P1 box.
     """
     root_p = Path(root)
     if split not in W300_SPLITS:
@@ -133,8 +136,9 @@ def read_pts_folder(root: str | Path, scheme: Scheme | str | None = None, split:
         if img is None:
             raise DataError(f, "no image with the same name found beside it (or in ../imgs)")
         subsets = _w300_subsets(rel)
+        box = landmark_box(pts + 1.0) if authors_p2_box else None
         samples.append(Sample(image=img, landmarks=pts, key=str(img.relative_to(base)) if base in img.parents else str(img),
-                              source=str(f), subsets=subsets))
+                              source=str(f), subsets=subsets, box=box))
     k = samples[0].landmarks.shape[0]
     sch = get_scheme(scheme) if scheme is not None else scheme_for_points(k)
     for s in samples:
