@@ -349,3 +349,32 @@ def test_pil_image_follows_its_exif_orientation(tmp_path):
     from_pil = to_rgb_array(Image.open(path))
     assert from_path.shape == from_pil.shape == (40, 80, 3)
     assert np.abs(from_path.astype(int) - from_pil.astype(int)).max() <= 2
+
+
+def test_a_refine_pass_reruns_only_the_faces_whose_box_moved():
+    """refine_tolerance: the refine pass re-runs a face only when the box of its landmarks moved
+    from the box it was cut from by more than that fraction of its side; 0 re-runs every face,
+    1 none (then the result is the first pass's)."""
+    from conftest import YTF
+    from PIL import Image
+
+    from facealign.errors import FaceAlignError
+    from facealign.predict import FaceAligner
+    from facealign.predict.aligner import box_moved
+
+    box = np.array([100.0, 100.0, 200.0, 200.0])
+    assert not box_moved(box, box + 3.0, 0.05)  # the centre moved 4.2 % of the side
+    assert box_moved(box, box + 4.0, 0.05)  # 5.7 %
+    assert box_moved(box, np.array([90.0, 90.0, 210.0, 210.0]), 0.05)  # same centre, 20 % larger
+    image = np.asarray(Image.open(sorted((YTF / "val" / "images").glob("*.jpg"))[0]).convert("RGB"))
+    first = FaceAligner(refine=0).predict(image).landmarks
+    none = FaceAligner(refine=1, refine_tolerance=1.0).predict(image).landmarks
+    np.testing.assert_array_equal(none, first)
+    every = FaceAligner(refine=1, refine_tolerance=0.0)
+    det, boxes, roll = every.find_faces(image)
+    p0, _ = every._run([image], [(0, j) for j in range(len(boxes))], list(boxes), roll)
+    again, new_roll = every.reframe(p0)
+    p1, _ = every._run([image], [(0, j) for j in range(len(boxes))], again, new_roll)
+    np.testing.assert_allclose(every.predict(image).landmarks, p1, atol=1e-4)
+    with pytest.raises(FaceAlignError, match="refine_tolerance must be a fraction"):
+        FaceAligner(refine_tolerance=2.0)

@@ -59,6 +59,11 @@ def add_aligner_args(p: argparse.ArgumentParser, boxes: bool = False) -> None:
                         "that far beside upright ones)")
     p.add_argument("--refine", type=at_least(0, int, 10), default=1,
                    help="re-crop passes around the predicted landmarks (default 1)")
+    from facealign.predict.options import REFINE_TOLERANCE
+
+    p.add_argument("--refine-tolerance", type=at_least(0.0, float, 1.0), default=REFINE_TOLERANCE,
+                   help="a refine pass re-runs only faces whose landmark box moved by more than this "
+                        "fraction of its side from the box they were cut from (default 0.05; 0: every face)")
     p.add_argument("--flip", action="store_true", help="flip test-time augmentation")
     p.add_argument("--backend", default="auto", choices=["auto", "torch", "onnx"],
                    help="landmark-stage engine; auto: ONNX Runtime when installed (faster), else PyTorch")
@@ -74,4 +79,5 @@ def aligner_options(args: argparse.Namespace):
 
     return AlignerOptions(model=args.model, detector=getattr(args, "boxes", None) or args.detector,
                           min_face=args.min_face, max_face=args.max_face, rolled=args.rolled, refine=args.refine,
-                          flip=args.flip or None, backend=args.backend, threads=args.threads)
+                          refine_tolerance=args.refine_tolerance, flip=args.flip or None, backend=args.backend,
+                          threads=args.threads)

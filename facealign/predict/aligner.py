@@ -17,6 +17,7 @@ from facealign.detect.frame import roll_degrees, upright_boxes
 from facealign.detect.policy import ALL_ROLLS, smallest_box
 from facealign.errors import FaceAlignError
 from facealign.predict.images import as_image_list
+from facealign.predict.options import REFINE_TOLERANCE
 from facealign.predict.result import FaceResult
 from facealign.predict.runners import create_runner, onnxruntime_available
 
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
 
 BACKENDS = ("auto", "torch", "onnx")
+
 # A user's box may reach past the image (a face cut by its edge), never this many times its size.
 MAX_BOX_TO_IMAGE = 4
 
@@ -45,6 +47,8 @@ class FaceAligner:
         refine: Extra passes that re-crop each face around its predicted landmarks (the box
             the model was trained on). Default 1; what each pass gains through each detector is
             measured in docs/inference.md (benchmarks/pipeline_accuracy.py).
+        refine_tolerance: A refine pass re-runs only the faces whose landmark box moved from the
+            box they were cut from by more than this fraction of its side (default 0.05; 0: all).
         flip: Flip test-time augmentation; default the model's setting.
         upright: Turn each crop so that the face is upright (its roll read from the detector's eye
             keypoints, then from the predicted eye corners in refine passes), as the models saw
@@ -64,7 +68,8 @@ class FaceAligner:
 
     def __init__(self, model: Any = "default", detector: Any = "auto", device: str = "cpu", refine: int = 1,
                  flip: bool | None = None, min_face: float = 20, max_batch: int = 128, threads: int | None = None,
-                 backend: str = "auto", upright: bool = True, max_face: float | None = None, rolled: bool = False):
+                 backend: str = "auto", upright: bool = True, max_face: float | None = None, rolled: bool = False,
+                 refine_tolerance: float = REFINE_TOLERANCE):
         if backend not in BACKENDS:
             raise FaceAlignError(f"unknown backend {backend!r}; choose one of {list(BACKENDS)}")
         if backend == "auto":
@@ -83,7 +88,10 @@ class FaceAligner:
         name = getattr(self.detector, "name", "")
         self.calibration: BoxCalibration = calibration_for(name)
         self.upright = bool(upright)
+        if not 0.0 <= float(refine_tolerance) <= 1.0:
+            raise FaceAlignError(f"refine_tolerance must be a fraction in [0, 1], got {refine_tolerance!r}")
         self.refine, self.flip, self.min_box, self.max_batch = int(refine), flip, smallest_box(min_face), max_batch
+        self.refine_tolerance = float(refine_tolerance)
         # Detectors (dlib, OpenCV cascades) are not re-entrant. One built from a name is built again
         # in each other thread that detects, so threads (a server's) never wait on each other; a
         # detector object the caller passed is shared under a lock.
@@ -196,11 +204,16 @@ class FaceAligner:
         flat = [np.asarray(boxes[i][j], np.float64) for i, j in owners]
         roll = np.array([float(rolls[i][j]) if rolls is not None else 0.0 for i, j in owners])
         pts, scores = np.zeros((len(owners), k, 2), np.float32), np.ones((len(owners), k), np.float32)
+        todo = np.arange(len(owners))  # faces the next pass runs: all, then those whose box moved
         for _ in range(1 + (self.refine if refine is None else refine)):
-            if not owners:
+            if not len(todo):
                 break
-            pts, scores = self._run(images, owners, flat, roll)
-            flat, roll = self.reframe(pts)
+            pts[todo], scores[todo] = self._run(images, [owners[n] for n in todo], [flat[n] for n in todo], roll[todo])
+            new_boxes, new_roll = self.reframe(pts[todo])
+            moved = [box_moved(flat[face], b, self.refine_tolerance) for face, b in zip(todo, new_boxes)]
+            for face, b, r in zip(todo, new_boxes, new_roll):
+                flat[face], roll[face] = b, r
+            todo = todo[np.asarray(moved, bool)]
         out = [(np.zeros((0, k, 2), np.float32), np.zeros((0, k), np.float32)) for _ in images]
         for n, (i, _) in enumerate(owners):
             lm, sc = out[i]
@@ -260,6 +273,15 @@ class FaceAligner:
             raise FaceAlignError(f"boxes of image {index}: box {arr[bad][0].tolist()} has zero or negative size")
         check_boxes_fit(arr, image_hw, f"boxes of image {index}")
         return Detections(arr, np.ones(len(arr), np.float32))
+
+
+def box_moved(before: np.ndarray, after: np.ndarray, tolerance: float) -> bool:
+    """Whether the (4,) box ``after`` differs from ``before`` by more than ``tolerance`` of its side:
+    its centre moved that far, or its side grew or shrank by that factor."""
+    side0 = max(before[2] - before[0], before[3] - before[1], 1e-6)
+    side1 = max(after[2] - after[0], after[3] - after[1], 1e-6)
+    shift = float(np.hypot(*((after[:2] + after[2:]) - (before[:2] + before[2:])) / 2)) / side1
+    return shift > tolerance or abs(float(np.log(side1 / side0))) > tolerance
 
 
 def check_boxes_fit(boxes: np.ndarray, image_hw: tuple[int, int], where: str) -> None:
