@@ -16,6 +16,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -500,3 +501,42 @@ def test_every_predict_flag_is_honoured_by_ray_or_refused_there(tmp_path, capfd)
                     np.testing.assert_allclose(a["landmarks"], b["landmarks"], atol=2e-3, err_msg=name)
     finally:
         ray.shutdown()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_the_lane_process_ends_when_the_server_is_killed(tmp_path_factory):
+    """The large-image process never outlives the server: killed with SIGKILL (no shutdown runs),
+    the server leaves no process behind."""
+    import signal
+
+    from PIL import Image
+
+    proc, base = _start_server(tmp_path_factory)
+    try:
+        buf = io.BytesIO()
+        Image.open(ASTRONAUT).resize((2400, 2400)).save(buf, "JPEG")
+        assert post(base + "/v1/landmarks", buf.getvalue(), "image/jpeg")[0] == 200  # the lane has started
+        children = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _ppid(p) == proc.pid]
+        assert children, "no lane process found"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=20)
+    deadline = time.time() + 10
+    while time.time() < deadline and [c for c in children if _alive(c)]:
+        time.sleep(0.2)
+    assert not [c for c in children if _alive(c)], f"processes {children} outlived the server"
+
+
+def _ppid(proc_dir: Path) -> int:
+    try:
+        return int((proc_dir / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def _alive(pid: int) -> bool:
+    """Running (not gone, not a zombie waiting to be reaped)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False

@@ -12,6 +12,8 @@ from __future__ import annotations
 import concurrent.futures
 import multiprocessing
 import os
+import threading
+import time
 
 import numpy as np
 
@@ -19,12 +21,24 @@ from facealign.errors import FaceAlignError, ImageTooLarge
 from facealign.predict.options import AlignerOptions
 
 _ALIGNER = None  # the child process's aligner: the server's model and detector, loaded once
+# How often the child looks whether the server is still there.
+PARENT_POLL_S = 0.5
 
 
-def _start_child(options: dict) -> None:
+def _start_child(options: dict, parent: int) -> None:
     global _ALIGNER
     os.nice(19)
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True, name="facealign-lane-watchdog").start()
     _ALIGNER = AlignerOptions.from_dict(options).replace(threads=1).build()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """End the child when the server's process is gone: a server killed (or stopped before its
+    shutdown reached the pool) left the child waiting on its queue for ever, holding a model's
+    memory (found as orphans after the test suite's server runs)."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL_S)
+    os._exit(0)
 
 
 def answer_encoded(data: bytes, name: str | None, max_pixels: int) -> tuple[str, bool, str] | dict:
@@ -46,4 +60,4 @@ def large_image_lane(options: AlignerOptions) -> concurrent.futures.ProcessPoolE
     """One worker process (started on the first large image, by spawn: nothing of the server's
     threads or sockets is copied into it)."""
     return concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                                  initializer=_start_child, initargs=(options.to_dict(),))
+                                                  initializer=_start_child, initargs=(options.to_dict(), os.getpid()))
