@@ -26,7 +26,7 @@ from pathlib import Path
 import yaml
 
 from facealign.data import load_dataset
-from facealign.evaluation import evaluate_landmarks
+from facealign.metrics.evaluation import evaluate_landmarks
 from facealign.predict import predict_dataset
 from facealign.train import load_train_config, train
 from facealign.zoo import load_model

@@ -31,7 +31,7 @@ from benchmarks_gflops import gflops  # sibling helper (benchmarks/ is on sys.pa
 from facealign.codecs.heatmap import bilinear_map, decode_argmax, decode_topk, gaussian_encode
 from facealign.data import load_dataset
 from facealign.data.dataset import CropDataset
-from facealign.evaluation import evaluate_landmarks
+from facealign.metrics.evaluation import evaluate_landmarks
 from facealign.models.config import ModelConfig
 from facealign.predict import predict_dataset
 from facealign.train import load_train_config, train

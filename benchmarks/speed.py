@@ -59,7 +59,7 @@ def main() -> None:
 
     from facealign.data import load_dataset
     from facealign.data.crop import crop_matrix, warp_crop
-    from facealign.evaluation import evaluate_landmarks
+    from facealign.metrics.evaluation import evaluate_landmarks
     from facealign.export.onnx import export_onnx
     from facealign.predict import FaceAligner
     from facealign.predict.on_dataset import predict_dataset_numpy

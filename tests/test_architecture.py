@@ -24,7 +24,7 @@ LAYERS = [
     {"zoo"},
     {"export", "detect"},
     {"predict"},
-    {"evaluation", "serve", "distributed"},
+    {"serve", "distributed"},
     {"train"},
     {"cli"},
     {"__main__"},

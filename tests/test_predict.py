@@ -378,3 +378,33 @@ def test_a_refine_pass_reruns_only_the_faces_whose_box_moved():
     np.testing.assert_allclose(every.predict(image).landmarks, p1, atol=1e-4)
     with pytest.raises(FaceAlignError, match="refine_tolerance must be a fraction"):
         FaceAligner(refine_tolerance=2.0)
+
+
+def test_csv_output_tells_the_faces_of_one_image_apart(tmp_path):
+    """--format csv: each row says which face of its image it is, its box and the detector's
+    confidence, and the evaluation reader still reads the file."""
+    import csv
+
+    from conftest import YTF
+    from PIL import Image
+
+    from facealign.cli.main import main
+    from facealign.data import read_landmark_csv
+    from facealign.data.readers.tabular import FACE_COLUMNS
+    from facealign.predict import FaceAligner
+
+    frames = sorted((YTF / "val" / "images").glob("*.jpg"))[:2]
+    pair = np.concatenate([np.asarray(Image.open(f).convert("RGB").resize((240, 240))) for f in frames], axis=1)
+    (tmp_path / "src").mkdir()
+    Image.fromarray(pair).save(tmp_path / "src" / "two.png")
+    assert main(["predict", str(tmp_path / "src"), "--out", str(tmp_path / "out"), "--format", "csv"]) == 0
+    with open(tmp_path / "out" / "landmarks.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    want = FaceAligner().predict(pair)
+    assert list(rows[0])[:7] == ["file", *FACE_COLUMNS] and len(rows) == len(want) == 2
+    assert [r["face"] for r in rows] == ["0", "1"] and {r["file"] for r in rows} == {"two.png"}
+    for r, box, score in zip(rows, want.boxes, want.detection_scores):
+        np.testing.assert_allclose([float(r[c]) for c in FACE_COLUMNS[1:5]], box, atol=0.01)
+        assert float(r["detection_score"]) == pytest.approx(float(score), abs=1e-4)
+    parsed = read_landmark_csv(tmp_path / "out" / "landmarks.csv")
+    np.testing.assert_allclose(np.stack([p for _, _, p in parsed]), want.landmarks, atol=1e-3)

@@ -3,7 +3,7 @@
 import pytest
 from conftest import YTF
 
-from facealign.evaluation import evaluate_landmarks, mean_shape_predictions
+from facealign.metrics.evaluation import evaluate_landmarks, mean_shape_predictions
 from facealign.models.config import ModelConfig
 from facealign.predict import predict_dataset
 from facealign.train.config import config_from_dict

@@ -18,7 +18,7 @@ import json
 import os
 
 from facealign.data import load_dataset
-from facealign.evaluation import evaluate_landmarks
+from facealign.metrics.evaluation import evaluate_landmarks
 from facealign.models import read_model_file, save_model
 from facealign.models.landmark_model import load_model_file
 from facealign.predict import predict_dataset

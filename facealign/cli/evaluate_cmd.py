@@ -35,7 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from facealign.evaluation import evaluate_landmarks, match_predictions
+    from facealign.metrics.evaluation import evaluate_landmarks, match_predictions
 
     if not args.predictions and not args.model:
         raise SystemExit("facealign evaluate: give --model MODEL or --predictions CSV")

@@ -93,14 +93,14 @@ def run(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     csv_lock = OutputLock(out / "landmarks.csv") if args.format == "csv" and out is not None and todo else None
     with csv_lock or contextlib.nullcontext():
-        csv_rows: list[tuple[str, np.ndarray]] = []
+        csv_rows: list[tuple[str, np.ndarray, tuple[int, np.ndarray, float]]] = []
         interrupted = _predict_images(aligner, todo, out, args, stats, csv_rows)
         if csv_lock is not None and out is not None:
             from facealign.data.readers.tabular import write_landmark_csv
 
             empty = np.zeros((0, aligner.scheme.num_points, 2), np.float32)  # no face: a header, not a stale file
-            write_landmark_csv(out / "landmarks.csv", [k for k, _ in csv_rows],
-                               np.stack([v for _, v in csv_rows]) if csv_rows else empty)
+            write_landmark_csv(out / "landmarks.csv", [k for k, _, _ in csv_rows],
+                               np.stack([v for _, v, _ in csv_rows]) if csv_rows else empty, [f for _, _, f in csv_rows])
     elapsed = time.perf_counter() - t0
     stems = _video_stems(videos)
     for v in ([] if interrupted else videos):
@@ -273,7 +273,8 @@ def _write_image_outputs(args, out: Path | None, rel: Path, plan: ImageOutputs, 
         for stale in old[len(res.landmarks):]:  # a previous run found more faces (--overwrite)
             stale.unlink(missing_ok=True)
     elif args.format == "csv":
-        csv_rows += [(str(rel), lm) for lm in res.landmarks]
+        csv_rows += [(str(rel), lm, (i, box, float(score)))
+                     for i, (lm, box, score) in enumerate(zip(res.landmarks, res.boxes, res.detection_scores))]
 
 
 def _run_video(aligner, source: str, out: Path | None, args, stats: dict, stem: str) -> bool:

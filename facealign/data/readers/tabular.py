@@ -15,8 +15,14 @@ from facealign.errors import DataError
 from facealign.schemes import Scheme, get_scheme, scheme_for_points
 
 
+# Columns ``facealign predict --format csv`` writes between ``file`` and the points: which face of
+# the image, its box and the detector's confidence (empty for a face a video tracker followed).
+FACE_COLUMNS = ("face", "box_x1", "box_y1", "box_x2", "box_y2", "detection_score")
+
+
 def read_landmark_csv(path: str | Path) -> list[tuple[int, str, np.ndarray]]:
-    """Parse a landmark CSV: header ``file,x0,y0,...,x{K-1},y{K-1}``, one face a row.
+    """Parse a landmark CSV: header ``file,x0,y0,...,x{K-1},y{K-1}``, one face a row, optionally
+    with :data:`FACE_COLUMNS` after ``file`` (as predict writes them; read past, not used).
 
     Several rows may name the same file: they are several faces of that image, in order.
 
@@ -45,13 +51,14 @@ def _csv_rows(p: Path, fh: Any) -> list[tuple[int, str, np.ndarray]]:
     if header is None:
         raise DataError(p, "empty CSV file (no header)")
     header = [h.strip() for h in header]
-    if not header or header[0] != "file" or len(header) < 3 or len(header) % 2 != 1:
+    skip = len(FACE_COLUMNS) if tuple(header[1:1 + len(FACE_COLUMNS)]) == FACE_COLUMNS else 0
+    if not header or header[0] != "file" or len(header) - skip < 3 or (len(header) - skip) % 2 != 1:
         raise DataError(p, "header must be file,x0,y0,x1,y1,... (an odd number of columns)", 1)
-    k = (len(header) - 1) // 2
+    k = (len(header) - 1 - skip) // 2
     expected = [c for i in range(k) for c in (f"x{i}", f"y{i}")]
-    if header[1:] != expected:
-        bad = next(i for i, (a, b) in enumerate(zip(header[1:], expected)) if a != b)
-        raise DataError(p, f"header column {bad + 2} is {header[bad + 1]!r}, expected {expected[bad]!r}", 1)
+    if header[1 + skip:] != expected:
+        bad = next(i for i, (a, b) in enumerate(zip(header[1 + skip:], expected)) if a != b)
+        raise DataError(p, f"header column {bad + 2 + skip} is {header[bad + 1 + skip]!r}, expected {expected[bad]!r}", 1)
     for row in reader:
         line = reader.line_num
         if not row or all(not c.strip() for c in row):
@@ -59,9 +66,9 @@ def _csv_rows(p: Path, fh: Any) -> list[tuple[int, str, np.ndarray]]:
         if len(row) != len(header):
             raise DataError(p, f"expected {len(header)} columns, found {len(row)}", line)
         try:
-            vals = np.array([float(c) for c in row[1:]], dtype=np.float64)
+            vals = np.array([float(c) for c in row[1 + skip:]], dtype=np.float64)
         except ValueError:
-            text = next(c for c in row[1:] if not _is_float(c))
+            text = next(c for c in row[1 + skip:] if not _is_float(c))
             raise DataError(p, f"non-numeric value {text!r}", line) from None
         pts = check_points(vals.reshape(k, 2), k, str(p), line, path=p)
         rows.append((line, row[0].strip(), pts))
@@ -76,15 +83,25 @@ def _is_float(s: str) -> bool:
         return False
 
 
-def write_landmark_csv(path: str | Path, keys: list[str], landmarks: np.ndarray) -> None:
-    """Write (N, K, 2) landmarks as a landmark CSV (atomically)."""
+def write_landmark_csv(path: str | Path, keys: list[str], landmarks: np.ndarray,
+                       faces: list[tuple[int, np.ndarray, float]] | None = None) -> None:
+    """Write (N, K, 2) landmarks as a landmark CSV (atomically).
+
+    Args:
+        faces: Per row, (face index in its image, (4,) box, detector confidence or NaN): written as
+            :data:`FACE_COLUMNS` after ``file``; None writes the plain layout.
+    """
     from facealign.utils.io import atomic_write_text
 
     k = landmarks.shape[1]
-    header = "file," + ",".join(f"x{i},y{i}" for i in range(k))
-    lines = [header] + [
-        _csv_field(key) + "," + ",".join(f"{v:.4f}" for v in pts.reshape(-1)) for key, pts in zip(keys, landmarks)
-    ]
+    header = ["file", *(FACE_COLUMNS if faces is not None else ()), *(f"{c}{i}" for i in range(k) for c in "xy")]
+    lines = [",".join(header)]
+    for n, (key, pts) in enumerate(zip(keys, landmarks)):
+        cells = [_csv_field(key)]
+        if faces is not None:
+            index, box, score = faces[n]
+            cells += [str(index), *(f"{v:.2f}" for v in box), "" if not np.isfinite(score) else f"{score:.4f}"]
+        lines.append(",".join(cells + [f"{v:.4f}" for v in pts.reshape(-1)]))
     atomic_write_text(path, "\n".join(lines) + "\n")
 
 
