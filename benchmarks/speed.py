@@ -59,8 +59,8 @@ def main() -> None:
 
     from facealign.data import load_dataset
     from facealign.data.crop import crop_matrix, warp_crop
-    from facealign.metrics.evaluation import evaluate_landmarks
     from facealign.export.onnx import export_onnx
+    from facealign.metrics.evaluation import evaluate_landmarks
     from facealign.predict import FaceAligner
     from facealign.predict.on_dataset import predict_dataset_numpy
     from facealign.predict.runners import OnnxRunner

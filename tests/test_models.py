@@ -78,8 +78,10 @@ def test_config_errors():
         ModelConfig.from_dict({"input_size": "big"})
     with pytest.raises(ConfigError, match="unknown backbone"):
         LandmarkModel(ModelConfig(backbone="no_such_net"))
-    with pytest.raises(ConfigError, match="unknown head"):
+    with pytest.raises(ConfigError, match=r"model config: head must be one of \['regression', 'heatmap'\], got 'magic'"):
         LandmarkModel(ModelConfig(head="magic"))
+    with pytest.raises(ConfigError, match=r"crop must be one of \['facealign', 'h3r', 'acr'\], got 'mine'"):
+        LandmarkModel(ModelConfig(crop="mine"))
 
 
 def test_atomic_files_get_normal_permissions(tmp_path):

@@ -13,10 +13,9 @@ from torch import nn
 from facealign.codecs.config import REGRESSION_CENTRES, HeatmapConfig
 from facealign.codecs.flip import merge_flip_pass
 from facealign.codecs.regression import RegressionCodec
-from facealign.data.crop import CROP_CONVENTIONS
 from facealign.errors import ConfigError, FaceAlignError
 from facealign.models.backbones import create_backbone, timm_name
-from facealign.models.config import HEADS, ModelConfig
+from facealign.models.config import ModelConfig
 from facealign.models.heads import RegressionHead
 
 FORMAT_VERSION = 1
@@ -39,10 +38,7 @@ class LandmarkModel(nn.Module):
     def __init__(self, config: ModelConfig, pretrained_file: str | Path | None = None):
         super().__init__()
         self.info = {}
-        if config.head not in HEADS:
-            raise ConfigError(f"unknown head {config.head!r}; choose one of {list(HEADS)}")
-        if config.crop not in CROP_CONVENTIONS:
-            raise ConfigError(f"unknown crop convention {config.crop!r}; choose one of {list(CROP_CONVENTIONS)}")
+        config.check()  # the rules of a model config live there; a config built in code meets them here
         self.config = config
         self.scheme = config.get_scheme()
         k = self.scheme.num_points

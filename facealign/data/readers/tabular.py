@@ -14,7 +14,6 @@ from facealign.data.sample import LandmarkSet, Sample, check_points
 from facealign.errors import DataError
 from facealign.schemes import Scheme, get_scheme, scheme_for_points
 
-
 # Columns ``facealign predict --format csv`` writes between ``file`` and the points: which face of
 # the image, its box and the detector's confidence (empty for a face a video tracker followed).
 FACE_COLUMNS = ("face", "box_x1", "box_y1", "box_x2", "box_y2", "detection_score")
