@@ -77,8 +77,6 @@ class ModelConfig:
     def from_dict(cls, d: dict[str, Any], source: str = "model config") -> "ModelConfig":
         from facealign.utils.config import dataclass_from_dict
 
-        if isinstance(d, dict) and "extra" in d:  # written (always empty) by facealign 0.1 files; never read
-            d = {k: v for k, v in d.items() if k != "extra"}
         cfg = dataclass_from_dict(cls, d, source)
         cfg.check(source)
         return cfg
