@@ -132,3 +132,24 @@ def test_both_heatmap_decoders_refuse_an_unknown_decoder_instead_of_falling_back
         HeatmapCodec(64, hm).decode(out)
     with pytest.raises(ValueError, match="unknown heatmap decoder 'sideways'"):
         decode_heatmap_numpy(out.numpy(), hm)
+
+
+@pytest.mark.parametrize("codec", [RegressionCodec(64), RegressionCodec(64, "half"),
+                                   HeatmapCodec(64, HeatmapConfig(stride=4)),
+                                   HeatmapCodec(64, HeatmapConfig(stride=4, decoder="soft_argmax", two_class=True))],
+                         ids=["regression", "regression-half", "heatmap-topk", "heatmap-soft-two-class"])
+def test_every_codec_keeps_the_codec_contract(codec):
+    """encode(points, generator) -> target; decode and decode_numpy give the same points and scores."""
+    from facealign.codecs import Codec
+
+    assert isinstance(codec, Codec)
+    g = torch.Generator().manual_seed(0)
+    pts = torch.rand(2, 5, 2, generator=g) * 60
+    target = codec.encode(pts, torch.Generator().manual_seed(1))
+    assert target is not None
+    out = logits(7, (2, 10)) if isinstance(codec, RegressionCodec) else logits(7, (2, 2, 5, 16, 16))
+    pt, st = codec.decode(out)
+    pn, sn = codec.decode_numpy(out.numpy())
+    assert pt.shape == (2, 5, 2) and st.shape == (2, 5) and pn.shape == (2, 5, 2) and sn.shape == (2, 5)
+    np.testing.assert_allclose(pn, pt.double().numpy(), atol=1e-4)
+    np.testing.assert_allclose(sn, st.numpy(), atol=1e-5)

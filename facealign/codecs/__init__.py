@@ -17,6 +17,7 @@ _EXPORTS = {
     "HeatmapCodec": "facealign.codecs.heatmap",
     "HeatmapTarget": "facealign.codecs.heatmap",
     "merge_flip_pass": "facealign.codecs.flip",
+    "Codec": "facealign.codecs.protocol",
 }
 __all__ = sorted(_EXPORTS)
 

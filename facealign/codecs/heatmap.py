@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 
 from facealign.codecs.config import HeatmapConfig
+from facealign.codecs.numpy_decode import decode_heatmap_numpy
 from facealign.errors import ConfigError
 
 
@@ -162,7 +164,8 @@ def points_inside(points: torch.Tensor, stride: int, hw: tuple[int, int]) -> tor
 
 @dataclass
 class HeatmapCodec:
-    """Codec of a heatmap head whose output is (B, 2, K, H, W) (channel 1 = foreground logits).
+    """Codec of a heatmap head whose output is (B, 2, K, H, W) (channel 1 = foreground logits); a
+    :class:`~facealign.codecs.protocol.Codec` of :class:`HeatmapTarget`.
 
     Attributes:
         size: Input crop side S.
@@ -216,3 +219,7 @@ class HeatmapCodec:
         if decoder == "soft_argmax":
             return decode_soft_argmax(fg, self.stride)
         raise ConfigError(f"unknown heatmap decoder {decoder!r}")
+
+    def decode_numpy(self, output: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(B, 2, K, H, W) head output -> (points (B, K, 2) float64, scores (B, K))."""
+        return decode_heatmap_numpy(output, self.settings)
