@@ -504,7 +504,8 @@ def test_csv_run_without_faces_replaces_the_old_file_and_takes_a_stale_lock(tmp_
     rc, _ = run_cli("predict", d / "a.jpg", "--model", model_file, "--boxes", boxes, "--out", out, "--format", "csv",
                  "--overwrite")
     assert rc == 0
-    assert (out / "landmarks.csv").read_text().splitlines() == [HEADER]
+    predict_header = HEADER.replace("file,", "file,face,box_x1,box_y1,box_x2,box_y2,detection_score,", 1)
+    assert (out / "landmarks.csv").read_text().splitlines() == [predict_header]
     assert not (out / ".landmarks.csv.lock").exists()
 
 

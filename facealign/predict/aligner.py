@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
@@ -11,10 +10,9 @@ import numpy as np
 
 from facealign.data.crop import cut_face, invert_affine, transform_points
 from facealign.data.sample import landmark_box
-from facealign.detect import BoxesDetector, Detections, FaceDetector, SearchPolicy, create_detector
-from facealign.detect.calibration import BoxCalibration, calibration_for
+from facealign.detect import Detections
+from facealign.detect.finder import FaceFinder, check_boxes_fit
 from facealign.detect.frame import roll_degrees, upright_boxes
-from facealign.detect.policy import ALL_ROLLS, smallest_box
 from facealign.errors import FaceAlignError
 from facealign.predict.images import as_image_list
 from facealign.predict.options import REFINE_TOLERANCE
@@ -27,8 +25,6 @@ if TYPE_CHECKING:
 
 BACKENDS = ("auto", "torch", "onnx")
 
-# A user's box may reach past the image (a face cut by its edge), never this many times its size.
-MAX_BOX_TO_IMAGE = 4
 
 
 class FaceAligner:
@@ -77,27 +73,21 @@ class FaceAligner:
         self.backend = backend
         self.runner = create_runner(model, backend, device, threads)
         self.scheme = self.runner.scheme
-        self._detector_recipe: tuple[str, SearchPolicy] | None = None
-        if isinstance(detector, (str, Path)) and Path(str(detector)).suffix.lower() in (".json", ".csv"):
-            self.detector: FaceDetector | BoxesDetector = BoxesDetector(detector)
-        else:
-            policy = SearchPolicy(min_face=min_face, max_face=max_face, rolls=ALL_ROLLS if rolled else (0.0,))
-            self.detector = create_detector(detector, policy)
-            if isinstance(detector, str):  # built from a name: each thread may build its own (see detect)
-                self._detector_recipe = (detector, policy)
-        name = getattr(self.detector, "name", "")
-        self.calibration: BoxCalibration = calibration_for(name)
-        self.upright = bool(upright)
+        self.finder = FaceFinder(detector, min_face, max_face, rolled, upright)
+        self.detector = self.finder.detector
         if not 0.0 <= float(refine_tolerance) <= 1.0:
             raise FaceAlignError(f"refine_tolerance must be a fraction in [0, 1], got {refine_tolerance!r}")
-        self.refine, self.flip, self.min_box, self.max_batch = int(refine), flip, smallest_box(min_face), max_batch
+        self.refine, self.flip, self.max_batch = int(refine), flip, max_batch
         self.refine_tolerance = float(refine_tolerance)
-        # Detectors (dlib, OpenCV cascades) are not re-entrant. One built from a name is built again
-        # in each other thread that detects, so threads (a server's) never wait on each other; a
-        # detector object the caller passed is shared under a lock.
-        self._lock = threading.Lock()
-        self._owner = threading.get_ident()
-        self._per_thread = threading.local()
+
+    @property
+    def upright(self) -> bool:
+        """Crops turned upright (the finder frames faces with their roll; refine passes keep it)."""
+        return self.finder.upright
+
+    @upright.setter
+    def upright(self, value: bool) -> None:
+        self.finder.upright = bool(value)
 
     # ---- public -------------------------------------------------------------------------
     @overload
@@ -149,44 +139,15 @@ class FaceAligner:
         """The face pipeline before the model, for one RGB image: what every front end (predict,
         the server, video) runs. Returns (detections, (N, 4) boxes framed like landmark boxes,
         (N,) roll of each crop in degrees): :meth:`align` takes the boxes and rolls."""
-        det = self.detect(image, source)
-        boxes, roll = self.frame_faces(det)
-        return det, boxes, roll
+        return self.finder.find_faces(image, source)
 
     def detect(self, image: np.ndarray, source: str | None = None) -> Detections:
         """Faces in one RGB image (no landmarks)."""
-        if isinstance(self.detector, BoxesDetector):
-            if source is None:
-                raise FaceAlignError("a boxes file finds faces by image name; pass images as paths")
-            det = self.detector.boxes_for(source)
-            check_boxes_fit(det.boxes, image.shape[:2], f"{self.detector.path}: boxes of {Path(source).name}")
-            return det
-        recipe = self._detector_recipe
-        if recipe is None:  # the caller's detector object: shared, one thread at a time
-            with self._lock:
-                return self.detector.detect(image).filter(self.min_box)
-        if threading.get_ident() == self._owner:
-            return self.detector.detect(image).filter(self.min_box)
-        if getattr(self._per_thread, "detector", None) is None:
-            self._per_thread.detector = create_detector(*recipe)
-        return self._per_thread.detector.detect(image).filter(self.min_box)
+        return self.finder.detect(image, source)
 
     def frame_faces(self, det: Detections) -> tuple[np.ndarray, np.ndarray]:
-        """Detections -> (boxes (N, 4) framed like landmark boxes, roll (N,) degrees of each crop).
-
-        The box and, where the detector gives them, its keypoints (calibrated for the detector)
-        give centre and size (docs/detection.md). With ``upright`` on, the crop turns by
-        the roll of the eye keypoints, else by the roll of the turned copy the face was found in;
-        off, crops stay aligned with the image (boxes made axis-aligned).
-        """
-        if not self.upright:
-            return self.calibration.apply_axis_aligned(det), np.zeros(len(det))
-        roll = det.roll.astype(np.float64)
-        boxes = self.calibration.apply(det.boxes, roll, det.keypoints)
-        kp = det.keypoints
-        has_kp = np.isfinite(kp).all(axis=(1, 2)) if len(det) else np.zeros(0, bool)
-        roll[has_kp] = roll_degrees(kp[has_kp, 0], kp[has_kp, 1])
-        return boxes, roll
+        """Detections -> (boxes (N, 4) framed like landmark boxes, roll (N,) degrees of each crop)."""
+        return self.finder.frame_faces(det)
 
     def align(self, images: Sequence[np.ndarray], boxes: Sequence[np.ndarray], refine: int | None = None,
               rolls: Sequence[np.ndarray] | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -282,16 +243,3 @@ def box_moved(before: np.ndarray, after: np.ndarray, tolerance: float) -> bool:
     side1 = max(after[2] - after[0], after[3] - after[1], 1e-6)
     shift = float(np.hypot(*((after[:2] + after[2:]) - (before[:2] + before[2:])) / 2)) / side1
     return shift > tolerance or abs(float(np.log(side1 / side0))) > tolerance
-
-
-def check_boxes_fit(boxes: np.ndarray, image_hw: tuple[int, int], where: str) -> None:
-    """Refuse (N, 4) user boxes that lie entirely outside an image of ``image_hw`` (H, W), or are over
-    :data:`MAX_BOX_TO_IMAGE` times its longer side: their landmarks would be made up, far off the image."""
-    h, w = image_hw
-    outside = (boxes[:, 2] <= 0) | (boxes[:, 3] <= 0) | (boxes[:, 0] >= w) | (boxes[:, 1] >= h)
-    if outside.any():
-        raise FaceAlignError(f"{where}: box {boxes[outside][0].tolist()} lies entirely outside the {w}x{h} image")
-    huge = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]) > MAX_BOX_TO_IMAGE * max(h, w)
-    if huge.any():
-        raise FaceAlignError(f"{where}: box {boxes[huge][0].tolist()} is over {MAX_BOX_TO_IMAGE} times the {w}x{h} "
-                             "image's longer side")

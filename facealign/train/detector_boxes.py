@@ -15,8 +15,7 @@ import dataclasses
 import numpy as np
 
 from facealign.data.sample import LandmarkSet
-from facealign.detect import create_detector
-from facealign.detect.calibration import calibration_for
+from facealign.detect.finder import FaceFinder
 from facealign.errors import ConfigError
 
 
@@ -43,18 +42,14 @@ def detector_boxes(data: LandmarkSet, detector: str, min_face: float = 20) -> tu
         landmark-box centre, or its landmark box where the detector missed it; ``missed`` counts
         those.
     """
-    from facealign.detect.policy import SearchPolicy, smallest_box
-
     if detector not in ("yunet", "dlib", "cascade"):
         raise ConfigError(f"data.train_boxes must be yunet, dlib or cascade, got {detector!r}")
-    det = create_detector(detector, SearchPolicy(min_face=min_face))
-    calibration = calibration_for(detector)
+    finder = FaceFinder(detector, min_face=min_face, upright=False)  # the pipeline's; training crops are not turned
     boxes, missed, by_image = [], 0, {}
     for s in data.samples:
         key = id(s.image) if isinstance(s.image, np.ndarray) else str(s.image)
         if key not in by_image:  # faces of one image share one search
-            found = det.detect(s.load_image()).filter(smallest_box(min_face))
-            by_image[key] = calibration.apply_axis_aligned(found)  # training crops are not turned
+            by_image[key] = finder.find_faces(s.load_image())[1]
         found_boxes = by_image[key]
         lm_box = s.landmark_box()
         i = face_of(lm_box, found_boxes) if len(found_boxes) else None
