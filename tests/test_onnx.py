@@ -184,3 +184,21 @@ def test_flip_on_an_onnx_file_exported_without_it_and_flip_shift_in_the_graph(tm
         assert np.abs(rt.predict_crops(crops)[0] - want.double().numpy()).max() <= 0.01
     with pytest.raises(FaceAlignError, match="flip averaging is built into this ONNX file"):
         OnnxRunner(tmp_path / "flip_in-graph.onnx").predict_crops(crops, flip=False)
+
+
+def test_small_batches_run_on_one_thread_with_the_same_landmarks():
+    """Without a thread count, a batch of one or two crops runs on a one-thread session (the
+    detector runs between such batches); larger batches and a user's thread count use the pool."""
+    from facealign.predict.runners import SMALL_BATCH, OnnxRunner, onnx_runner
+
+    runner = onnx_runner("default")
+    crops = np.random.default_rng(0).integers(0, 255, (4, 128, 128, 3), np.uint8)
+    assert isinstance(runner, OnnxRunner)
+    small = runner._session_for(SMALL_BATCH)
+    assert small is not runner.session and runner._session_for(SMALL_BATCH + 1) is runner.session
+    assert small.get_session_options().intra_op_num_threads == 1
+    one, _ = runner.predict_crops(crops[:1])
+    four, _ = runner.predict_crops(crops)
+    np.testing.assert_allclose(one[0], four[0], atol=1e-3)
+    fixed = onnx_runner("default", threads=2)
+    assert fixed._session_for(1) is fixed.session

@@ -19,6 +19,10 @@ from facealign.errors import FaceAlignError
 from facealign.models.config import ModelConfig
 
 
+# Batches of at most this many crops run on one thread when the user set no thread count.
+SMALL_BATCH = 2
+
+
 def onnxruntime_available() -> bool:
     import importlib.util
 
@@ -59,7 +63,8 @@ class OnnxRunner:
 
     Args:
         path: ``.onnx`` written by :func:`facealign.export.export_onnx`.
-        threads: Intra-op threads (None: ONNX Runtime's default).
+        threads: Intra-op threads (None: ONNX Runtime's default for batches, one thread for a
+            batch of :data:`SMALL_BATCH` crops or fewer, see :meth:`_session_for`).
     """
 
     def __init__(self, path: str | Path, threads: int | None = None):
@@ -79,6 +84,8 @@ class OnnxRunner:
             self.session = ort.InferenceSession(str(p), opts, providers=["CPUExecutionProvider"])
         except Exception as e:  # noqa: BLE001 - ORT raises its own exception types
             raise FaceAlignError(f"{p}: not a loadable ONNX model ({str(e).splitlines()[0][:200]})") from None
+        self._threads = threads
+        self._small: Any = None  # the one-thread session of small batches, made on first use
         meta = self.session.get_modelmeta().custom_metadata_map
         if meta.get("format") != "facealign" or "facealign_config" not in meta:
             raise FaceAlignError(f"{p}: an ONNX model, but not one exported by facealign (no facealign metadata)")
@@ -140,10 +147,28 @@ class OnnxRunner:
             raise FaceAlignError(f"{self.path}: flip averaging is built into this ONNX file (exported with "
                                  "--flip); it cannot run without it")
         if not flip or (in_graph and self.config.flip_test):  # one run: plain, or the graph averages
-            return self._points(self.session.run(None, {"image": x}))
+            return self._points(self._session_for(len(x)).run(None, {"image": x}))
         both = np.concatenate([x, np.ascontiguousarray(x[..., ::-1])])
-        pts, sc = self._points(self.session.run(None, {"image": both}))
+        pts, sc = self._points(self._session_for(len(both)).run(None, {"image": both}))
         return merge_flip_pass(pts, sc, self.scheme, self.config.input_size, self.config.flip_shift)
+
+    def _session_for(self, batch: int) -> Any:
+        """The session a batch runs on. Without a thread count from the user, a batch of a face or
+        two (a photo or video frame of one face) runs on one thread: beside the detector, which runs
+        between two such batches, ONNX Runtime's thread pool slowed FaceAligner().predict down
+        (2-core EPYC, YTF-68 val frames, `benchmarks/public_speed.py`: 13.4 ms per frame before,
+        8.6 ms after, dlib 18.4 and 17.8 ms in the same runs), while a batch of 32 crops runs
+        about twice as fast on the pool as on one thread."""
+        if self._threads or batch > SMALL_BATCH:
+            return self.session
+        if self._small is None:
+            import onnxruntime as ort
+
+            opts = ort.SessionOptions()
+            opts.log_severity_level = 3
+            opts.intra_op_num_threads, opts.inter_op_num_threads = 1, 1
+            self._small = ort.InferenceSession(str(self.path), opts, providers=["CPUExecutionProvider"])
+        return self._small
 
     def _points(self, outs: list) -> tuple[np.ndarray, np.ndarray]:
         """The session's outputs -> (points, scores), decoded here for ``decode none``."""
