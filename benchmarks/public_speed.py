@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -71,16 +70,6 @@ def dlib_pipeline():
     return run
 
 
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
 def lever_aligners(FaceAligner, int8_path: Path | None) -> dict[str, Callable[[], object]]:
     """Aligners for the --levers rows (built once; the runtime-settings row patches and restores)."""
     rows = {"refine pass on every face (refine_tolerance=0)": FaceAligner(refine_tolerance=0.0),
@@ -103,6 +92,7 @@ def main() -> None:
 
     sys.path.insert(0, str(Path(__file__).parent))
     from field_images import group_photo
+    from training_engine import cpu_name
 
     load = os.getloadavg()[0]
     val = load_dataset(f"csv:{SHARED / 'ytf68/val/landmarks.csv'}")

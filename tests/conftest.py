@@ -134,3 +134,41 @@ def rewrite_model_file(src, dest, edit_config=None, edit_state=None, edit_meta=N
         edit_meta(meta)
     save_file(state, str(dest), metadata=meta)
     return dest
+
+
+@pytest.fixture
+def file_server(tmp_path):
+    """A file server on 127.0.0.1 that counts requests: (base URL, its folder, the paths asked for).
+    ``/cut/NAME`` announces the whole file but sends half and closes; ``/gone/NAME`` closes
+    before any body (downloads cut off)."""
+    import http.server
+    import threading
+
+    root = tmp_path / "www"
+    root.mkdir()
+    hits: list[str] = []
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *a, **k):
+            super().__init__(*a, directory=str(root), **k)
+
+        def log_message(self, *a):
+            pass
+
+        def do_GET(self):
+            hits.append(self.path)
+            if not self.path.startswith(("/cut/", "/gone/")):
+                return super().do_GET()
+            data = (root / self.path.split("/")[-1]).read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            if self.path.startswith("/cut/"):
+                self.wfile.write(data[: len(data) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", root, hits
+    httpd.shutdown()

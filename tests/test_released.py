@@ -3,9 +3,7 @@ tables, and the download -> check -> convert -> cache path runs against a server
 serving a fixture checkpoint under a digest computed here."""
 
 import csv
-import http.server
 import json
-import threading
 from dataclasses import replace
 
 import numpy as np
@@ -52,41 +50,6 @@ def test_every_released_file_is_pinned_as_its_row_in_the_shared_tables():
     assert {"h3r-wflw-hrnet18-p1", "acr-300w-effb3"} <= names and len([n for n in names if n[:4] in ("h3r-", "acr-")]) == 28
 
 
-@pytest.fixture
-def files_server(tmp_path):
-    """A file server on 127.0.0.1 that counts requests; ``/cut/NAME`` announces the whole file but
-    sends half of it and closes; ``/gone/NAME`` closes the connection before any body."""
-    root = tmp_path / "www"
-    root.mkdir()
-    hits: list[str] = []
-
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *a, **k):
-            super().__init__(*a, directory=str(root), **k)
-
-        def log_message(self, *a):
-            pass
-
-        def do_GET(self):
-            hits.append(self.path)
-            if self.path.startswith(("/cut/", "/gone/")):
-                data = (root / self.path.split("/")[-1]).read_bytes()
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                if self.path.startswith("/cut/"):
-                    self.wfile.write(data[: len(data) // 2])
-                self.wfile.flush()
-                self.close_connection = True
-                return
-            super().do_GET()
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}", root, hits
-    httpd.shutdown()
-
-
 def serve_as(monkeypatch, name: str, url: str, src, **changes):
     """Make the released entry ``name`` point at ``url``, pinned to the digest of ``src``."""
     entry = released_checkpoints()[name]
@@ -98,8 +61,8 @@ def serve_as(monkeypatch, name: str, url: str, src, **changes):
 
 
 @pytest.mark.parametrize("name,src", [("h3r-wflw-mnv2-p2", H3R_FILE), ("acr-cofw-mnv2-l2", ACR_FILE)])
-def test_a_released_name_downloads_checks_converts_and_caches(files_server, tmp_path, monkeypatch, capsys, name, src):
-    base, root, hits = files_server
+def test_a_released_name_downloads_checks_converts_and_caches(file_server, tmp_path, monkeypatch, capsys, name, src):
+    base, root, hits = file_server
     monkeypatch.setenv("FACEALIGN_CACHE", str(tmp_path / "cache"))
     (root / src.name).write_bytes(src.read_bytes())
     entry = serve_as(monkeypatch, name, f"{base}/{src.name}", src)
@@ -125,8 +88,8 @@ def test_a_released_name_downloads_checks_converts_and_caches(files_server, tmp_
     assert resolve(name) == path and len(hits) == 2 and cached_conversion(entry) == path
 
 
-def test_a_wrong_digest_is_refused_before_the_file_is_read(files_server, tmp_path, monkeypatch):
-    base, root, _ = files_server
+def test_a_wrong_digest_is_refused_before_the_file_is_read(file_server, tmp_path, monkeypatch):
+    base, root, _ = file_server
     monkeypatch.setenv("FACEALIGN_CACHE", str(tmp_path / "cache"))
     (root / "model.pth").write_bytes(H3R_FILE.read_bytes())
     entry = serve_as(monkeypatch, "h3r-wflw-mnv2-p2", f"{base}/model.pth", H3R_FILE)
@@ -141,8 +104,8 @@ def test_a_wrong_digest_is_refused_before_the_file_is_read(files_server, tmp_pat
 
 
 @pytest.mark.parametrize("route,message", [("cut", r"download cut off after \d+ of \d+ bytes"), ("gone", r"download cut off after 0 of \d+ bytes")])
-def test_a_cut_off_download_leaves_nothing_and_names_the_way_round(files_server, tmp_path, monkeypatch, route, message):
-    base, root, _ = files_server
+def test_a_cut_off_download_leaves_nothing_and_names_the_way_round(file_server, tmp_path, monkeypatch, route, message):
+    base, root, _ = file_server
     monkeypatch.setenv("FACEALIGN_CACHE", str(tmp_path / "cache"))
     (root / "model.pth").write_bytes(H3R_FILE.read_bytes())
     serve_as(monkeypatch, "h3r-wflw-mnv2-p2", f"{base}/{route}/model.pth", H3R_FILE)

@@ -11,28 +11,8 @@ from facealign.zoo import download, list_models, load_model, resolve, sha256_fil
 
 
 @pytest.fixture
-def server(tmp_path):
-    """A file server on 127.0.0.1 that counts requests."""
-    root = tmp_path / "www"
-    root.mkdir()
-    hits = []
-
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *a, **k):
-            super().__init__(*a, directory=str(root), **k)
-
-        def log_message(self, *a):
-            pass
-
-        def do_GET(self):
-            hits.append(self.path)
-            super().do_GET()
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    t = threading.Thread(target=httpd.serve_forever, daemon=True)
-    t.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}", root, hits
-    httpd.shutdown()
+def server(file_server):
+    return file_server
 
 
 def test_url_download_once_verified(server, tmp_path, monkeypatch):
