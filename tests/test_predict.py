@@ -378,6 +378,9 @@ def test_a_refine_pass_reruns_only_the_faces_whose_box_moved():
     np.testing.assert_allclose(every.predict(image).landmarks, p1, atol=1e-4)
     with pytest.raises(FaceAlignError, match="refine_tolerance must be a fraction"):
         FaceAligner(refine_tolerance=2.0)
+    # by default only behind a detector whose keypoints frame faces; box-only detectors re-run every face
+    assert FaceAligner(detector="yunet").refine_tolerance == 0.05
+    assert FaceAligner(detector="cascade").refine_tolerance == 0.0
 
 
 def test_csv_output_tells_the_faces_of_one_image_apart(tmp_path):

@@ -59,11 +59,10 @@ def add_aligner_args(p: argparse.ArgumentParser, boxes: bool = False) -> None:
                         "that far beside upright ones)")
     p.add_argument("--refine", type=at_least(0, int, 10), default=1,
                    help="re-crop passes around the predicted landmarks (default 1)")
-    from facealign.predict.options import REFINE_TOLERANCE
-
-    p.add_argument("--refine-tolerance", type=at_least(0.0, float, 1.0), default=REFINE_TOLERANCE,
-                   help="a refine pass re-runs only faces whose landmark box moved by more than this "
-                        "fraction of its side from the box they were cut from (default 0.05; 0: every face)")
+    p.add_argument("--refine-tolerance", type=at_least(0.0, float, 1.0),
+                   help="a refine pass re-runs only faces whose landmark box moved by more than this fraction "
+                        "of its side from the box they were cut from (default 0.05 behind yunet, 0 = every "
+                        "face behind dlib and the cascade)")
     p.add_argument("--flip", action="store_true", help="flip test-time augmentation")
     p.add_argument("--backend", default="auto", choices=["auto", "torch", "onnx"],
                    help="landmark-stage engine; auto: ONNX Runtime when installed (faster), else PyTorch")

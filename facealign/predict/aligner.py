@@ -44,7 +44,9 @@ class FaceAligner:
             the model was trained on). Default 1; what each pass gains through each detector is
             measured in docs/inference.md (benchmarks/pipeline_accuracy.py).
         refine_tolerance: A refine pass re-runs only the faces whose landmark box moved from the
-            box they were cut from by more than this fraction of its side (default 0.05; 0: all).
+            box they were cut from by more than this fraction of its side (0: all). Default:
+            0.05 behind a detector whose keypoints frame faces (YuNet), 0 behind the others
+            (:data:`~facealign.predict.options.REFINE_TOLERANCE`).
         flip: Flip test-time augmentation; default the model's setting.
         upright: Turn each crop so that the face is upright (its roll read from the detector's eye
             keypoints, then from the predicted eye corners in refine passes), as the models saw
@@ -65,7 +67,7 @@ class FaceAligner:
     def __init__(self, model: Any = "default", detector: Any = "auto", device: str = "cpu", refine: int = 1,
                  flip: bool | None = None, min_face: float = 20, max_batch: int = 128, threads: int | None = None,
                  backend: str = "auto", upright: bool = True, max_face: float | None = None, rolled: bool = False,
-                 refine_tolerance: float = REFINE_TOLERANCE):
+                 refine_tolerance: float | None = None):
         if backend not in BACKENDS:
             raise FaceAlignError(f"unknown backend {backend!r}; choose one of {list(BACKENDS)}")
         if backend == "auto":
@@ -75,6 +77,8 @@ class FaceAligner:
         self.scheme = self.runner.scheme
         self.finder = FaceFinder(detector, min_face, max_face, rolled, upright)
         self.detector = self.finder.detector
+        if refine_tolerance is None:
+            refine_tolerance = REFINE_TOLERANCE if self.finder.calibration.keypoint_fit is not None else 0.0
         if not 0.0 <= float(refine_tolerance) <= 1.0:
             raise FaceAlignError(f"refine_tolerance must be a fraction in [0, 1], got {refine_tolerance!r}")
         self.refine, self.flip, self.max_batch = int(refine), flip, max_batch

@@ -12,12 +12,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from facealign.detect.finder import FaceFinder
     from facealign.predict.aligner import FaceAligner
 
-# A refine pass re-runs a face only when the box its landmarks give moved from the box it was cut
-# from by more than this fraction of the side (centre shift, or change of size): on YTF-68 val
-# through YuNet half the faces (49 %) are re-run, NME 4.045 % against 4.047 % re-running all and
-# 4.054 % with no refine pass (docs/speed.md). 0 re-runs every face.
+# Behind a detector whose keypoints frame the face (YuNet), a refine pass re-runs a face only when
+# the box its landmarks give moved from the box it was cut from by more than this fraction of the
+# side (centre shift, or change of size): on YTF-68 val half the faces (49 %) are re-run, NME
+# 4.04 % as re-running all (docs/speed.md). Behind box-only detectors (dlib, the cascade) every
+# face is re-run: their first crops are framed worse, and each pass pays there even when the box
+# barely moves (dlib, 2 passes: 4.13 % re-running all, 4.21 % with this tolerance; docs/inference.md).
 REFINE_TOLERANCE = 0.05
 
 
@@ -32,7 +35,8 @@ class AlignerOptions:
         rolled: Also search the image turned by 45 and 90 degrees either way.
         refine: Re-crop passes around the predicted landmarks.
         refine_tolerance: A refine pass re-runs the faces whose box moved by more than this
-            fraction of its side (0: every face).
+            fraction of its side (0: every face; None: :data:`REFINE_TOLERANCE` behind a detector
+            with keypoints, 0 behind the others).
         flip: Flip test-time augmentation (None: the model's setting).
         backend: ``auto``, ``onnx`` or ``torch``.
         threads: Threads of the landmark stage (None: the runtime's default).
@@ -46,7 +50,7 @@ class AlignerOptions:
     max_face: float | None = None
     rolled: bool = False
     refine: int = 1
-    refine_tolerance: float = REFINE_TOLERANCE
+    refine_tolerance: float | None = None
     flip: bool | None = None
     backend: str = "auto"
     threads: int | None = None
@@ -60,6 +64,12 @@ class AlignerOptions:
         return FaceAligner(self.model, self.detector, device=self.device, refine=self.refine, flip=self.flip,
                            min_face=self.min_face, threads=self.threads, backend=self.backend, upright=self.upright,
                            max_face=self.max_face, rolled=self.rolled, refine_tolerance=self.refine_tolerance)
+
+    def finder(self) -> FaceFinder:
+        """The face pipeline before the model these options describe (detector, sizes, rolls, framing)."""
+        from facealign.detect.finder import FaceFinder
+
+        return FaceFinder(self.detector, self.min_face, self.max_face, self.rolled, self.upright)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values (JSON, YAML, a Ray actor's arguments)."""

@@ -18,7 +18,6 @@ from facealign.codecs.numpy_decode import decode_heatmap_numpy, decode_regressio
 from facealign.errors import FaceAlignError
 from facealign.models.config import ModelConfig
 
-
 # Batches of at most this many crops run on one thread when the user set no thread count.
 SMALL_BATCH = 2
 

@@ -15,8 +15,8 @@ import dataclasses
 import numpy as np
 
 from facealign.data.sample import LandmarkSet
-from facealign.detect.finder import FaceFinder
 from facealign.errors import ConfigError
+from facealign.predict.options import AlignerOptions
 
 
 def face_of(landmark_box: np.ndarray, boxes: np.ndarray) -> int | None:
@@ -44,7 +44,8 @@ def detector_boxes(data: LandmarkSet, detector: str, min_face: float = 20) -> tu
     """
     if detector not in ("yunet", "dlib", "cascade"):
         raise ConfigError(f"data.train_boxes must be yunet, dlib or cascade, got {detector!r}")
-    finder = FaceFinder(detector, min_face=min_face, upright=False)  # the pipeline's; training crops are not turned
+    # the pipeline's own face finder, from the same options object; training crops are not turned
+    finder = AlignerOptions(detector=detector, min_face=min_face, upright=False).finder()
     boxes, missed, by_image = [], 0, {}
     for s in data.samples:
         key = id(s.image) if isinstance(s.image, np.ndarray) else str(s.image)
