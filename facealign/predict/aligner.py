@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 BACKENDS = ("auto", "torch", "onnx")
 
 
-
 class FaceAligner:
     """Detect faces and place landmarks.
 

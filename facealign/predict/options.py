@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 # side (centre shift, or change of size): on YTF-68 val half the faces (49 %) are re-run, NME
 # 4.04 % as re-running all (docs/speed.md). Behind box-only detectors (dlib, the cascade) every
 # face is re-run: their first crops are framed worse, and each pass pays there even when the box
-# barely moves (dlib, 2 passes: 4.13 % re-running all, 4.21 % with this tolerance; docs/inference.md).
+# barely moves (dlib, 2 passes: 4.13 % re-running all, 4.21 % with this tolerance; docs/speed.md).
 REFINE_TOLERANCE = 0.05
 
 
