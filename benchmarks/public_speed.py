@@ -15,7 +15,7 @@ Rows (each the best of ``--reps`` interleaved repetitions, so background noise h
   JSON each; images per second.
 ``--levers`` adds rows for settings this project measured while tuning the defaults: every face
 re-run in the refine pass (``refine_tolerance=0``, the behaviour before 2026-12-04), no refine
-pass, and the int8 model (exported here, calibrated on YTF-68 *train* faces).
+pass, and the bundled int8 model (``precision="int8"``; ``"auto"`` picks it on CPUs with AVX-512 VNNI).
 
 Needs dlib (``pip install 'facealign[dlib]'``) and the predictor file of ``face-recognition-models``.
 Prints Markdown tables; every ratio is against dlib in the same run.
@@ -70,13 +70,11 @@ def dlib_pipeline():
     return run
 
 
-def lever_aligners(FaceAligner, int8_path: Path | None) -> dict[str, Callable[[], object]]:
-    """Aligners for the --levers rows (built once; the runtime-settings row patches and restores)."""
-    rows = {"refine pass on every face (refine_tolerance=0)": FaceAligner(refine_tolerance=0.0),
-            "no refine pass (refine=0)": FaceAligner(refine=0)}
-    if int8_path is not None:
-        rows["int8 model (exported here), defaults otherwise"] = FaceAligner(str(int8_path))
-    return rows
+def lever_aligners(FaceAligner) -> dict[str, Callable[[], object]]:
+    """Aligners for the --levers rows: the defaults with one setting changed."""
+    return {"refine pass on every face (refine_tolerance=0)": FaceAligner(refine_tolerance=0.0),
+            "no refine pass (refine=0)": FaceAligner(refine=0),
+            "the bundled int8 model (precision='int8'), defaults otherwise": FaceAligner(precision="int8")}
 
 
 def main() -> None:
@@ -105,14 +103,12 @@ def main() -> None:
 
     rows: dict[str, Callable[[], object]] = {
         "dlib: HOG detector (up-sampled under 400 px) + shape predictor": per_frame(dlib_run),
-        "facealign: FaceAligner().predict(frame), defaults": per_frame(aligner.predict),
+        f"facealign: FaceAligner().predict(frame), defaults ({aligner.precision})": per_frame(aligner.predict),
         "facealign: FaceAligner().predict(16 frames a call)": lambda: [aligner.predict(frames[i:i + 16])
                                                                        for i in range(0, len(frames), 16)],
     }
-    int8 = None
     if args.levers:
-        int8 = export_int8(val)
-        for name, al in lever_aligners(FaceAligner, int8).items():
+        for name, al in lever_aligners(FaceAligner).items():
             rows[f"facealign: {name}"] = per_frame(al.predict)
     times = best_of(rows, args.reps)
     ref = times["dlib: HOG detector (up-sampled under 400 px) + shape predictor"]
@@ -135,13 +131,6 @@ def main() -> None:
         print(f"| {k} | {found[k]} | {t * 1000:.0f} | {gref / t:.2f}x |")
     if args.folder:
         folder_rows(args.folder, args.reps)
-
-
-def export_int8(val) -> Path:
-    out = Path(tempfile.mkdtemp()) / "int8.onnx"
-    subprocess.run([sys.executable, "-m", "facealign", "export", "default", "--quantize", "int8", "--calibration",
-                    f"csv:{SHARED / 'ytf68/train/landmarks.csv'}", "--out", str(out)], check=True, capture_output=True)
-    return out
 
 
 def folder_rows(n: int, reps: int) -> None:

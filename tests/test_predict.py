@@ -411,3 +411,38 @@ def test_csv_output_tells_the_faces_of_one_image_apart(tmp_path):
         assert float(r["detection_score"]) == pytest.approx(float(score), abs=1e-4)
     parsed = read_landmark_csv(tmp_path / "out" / "landmarks.csv")
     np.testing.assert_allclose(np.stack([p for _, _, p in parsed]), want.landmarks, atol=1e-3)
+
+
+def test_precision_auto_runs_the_bundled_int8_file_only_on_cpus_with_int8_dot_products(monkeypatch):
+    """precision="auto": the default model's int8 ONNX file where the CPU has AVX-512 VNNI, fp32
+    elsewhere; "int8" and "fp32" (the default) choose; int8 is refused where there is no int8 file
+    or backend."""
+    import onnx
+    from conftest import YTF
+    from PIL import Image
+
+    import facealign.utils.cpu as cpu
+    from facealign.errors import FaceAlignError
+    from facealign.export.metadata import read_metadata
+    from facealign.predict import FaceAligner
+    from facealign.zoo import WEIGHTS, resolve, resolve_onnx, sha256_file
+
+    int8_file = resolve_onnx("default", int8=True)
+    assert int8_file is not None and int8_file.name.endswith(".int8.onnx") and int8_file != resolve_onnx("default")
+    assert read_metadata(onnx.load(str(int8_file)))["source_sha256"] == sha256_file(resolve("default"))
+    assert FaceAligner().precision == "fp32"  # the default: the same results on every CPU
+    for has_vnni, want in ((True, "int8"), (False, "fp32")):
+        monkeypatch.setattr(cpu, "fast_int8_cpu", lambda v=has_vnni: v)
+        al = FaceAligner(precision="auto")
+        assert al.precision == want and (al.runner.path == int8_file) == (want == "int8")
+    image = np.asarray(Image.open(sorted((YTF / "val" / "images").glob("*.jpg"))[0]).convert("RGB"))
+    fp32 = FaceAligner(precision="fp32").predict(image).landmarks
+    int8 = FaceAligner(precision="int8").predict(image).landmarks
+    assert fp32.shape == int8.shape and 0 < np.abs(fp32 - int8).mean() < 1.0  # another file, nearly the same points
+    with pytest.raises(FaceAlignError, match="ships no int8 file"):
+        FaceAligner("ytf68-mnv2x050-96", precision="int8")
+    with pytest.raises(FaceAlignError, match="ships no int8 file"):
+        FaceAligner(precision="int8", backend="torch")
+    with pytest.raises(FaceAlignError, match="unknown precision"):
+        FaceAligner(precision="half")
+    assert FaceAligner(str(WEIGHTS / "ytf68-mnv2-128-mirrored.onnx"), precision="auto").precision == "fp32"

@@ -42,6 +42,8 @@ class AlignerOptions:
         threads: Threads of the landmark stage (None: the runtime's default).
         device: Torch device of the landmark stage (torch backend).
         upright: Turn each crop so that the face is upright.
+        precision: ``fp32`` (default), ``int8``, or ``auto`` (int8 on CPUs with int8 dot products,
+            where the model ships an int8 file).
     """
 
     model: str = "default"
@@ -56,6 +58,7 @@ class AlignerOptions:
     threads: int | None = None
     device: str = "cpu"
     upright: bool = True
+    precision: str = "fp32"
 
     def build(self) -> FaceAligner:
         """The aligner these options describe."""
@@ -63,7 +66,8 @@ class AlignerOptions:
 
         return FaceAligner(self.model, self.detector, device=self.device, refine=self.refine, flip=self.flip,
                            min_face=self.min_face, threads=self.threads, backend=self.backend, upright=self.upright,
-                           max_face=self.max_face, rolled=self.rolled, refine_tolerance=self.refine_tolerance)
+                           max_face=self.max_face, rolled=self.rolled, refine_tolerance=self.refine_tolerance,
+                           precision=self.precision)
 
     def finder(self) -> FaceFinder:
         """The face pipeline before the model these options describe (detector, sizes, rolls, framing)."""

@@ -200,15 +200,15 @@ def _check_graph(session: Any, cfg: ModelConfig, points: int, decode: str, path:
                              f"decode {decode}: expected {want})")
 
 
-def onnx_runner(model: Any, threads: int | None = None) -> OnnxRunner:
-    """An :class:`OnnxRunner` for a ``.onnx`` path, a zoo name with an ONNX file, or (exported once
-    into the cache, which needs torch) any other model name or file."""
+def onnx_runner(model: Any, threads: int | None = None, int8: bool = False) -> OnnxRunner:
+    """An :class:`OnnxRunner` for a ``.onnx`` path, a zoo name with an ONNX file (its int8 copy
+    with ``int8``), or (exported once into the cache, which needs torch) any other model name or file."""
     from facealign.zoo import cache_dir, resolve, resolve_onnx, sha256_file
 
     if isinstance(model, OnnxRunner):
         return model
     if isinstance(model, (str, Path)):
-        onnx_path = resolve_onnx(model)
+        onnx_path = resolve_onnx(model, int8)
         if onnx_path is not None:
             return OnnxRunner(onnx_path, threads)
         src = resolve(model)
@@ -223,6 +223,8 @@ def onnx_runner(model: Any, threads: int | None = None) -> OnnxRunner:
     raise FaceAlignError("backend 'onnx' needs a model name, a model file or an OnnxRunner")
 
 
-def create_runner(model: Any, backend: str, device: str = "cpu", threads: int | None = None) -> TorchRunner | OnnxRunner:
-    """The runner of ``backend`` (``onnx`` or ``torch``) for a model name, file or loaded model."""
-    return onnx_runner(model, threads) if backend == "onnx" else TorchRunner(model, device, threads)
+def create_runner(model: Any, backend: str, device: str = "cpu", threads: int | None = None,
+                  int8: bool = False) -> TorchRunner | OnnxRunner:
+    """The runner of ``backend`` (``onnx`` or ``torch``) for a model name, file or loaded model
+    (``int8``: the model's bundled int8 ONNX file; ONNX only)."""
+    return onnx_runner(model, threads, int8) if backend == "onnx" else TorchRunner(model, device, threads)

@@ -17,6 +17,7 @@ from facealign.zoo.registry import (
     ZooEntry,
     aliases,
     check_user_name,
+    has_int8,
     list_models,
     register_user_model,
     resolve,
@@ -36,5 +37,5 @@ def load_model(name_or_path: Any):
 
 
 __all__ = ["ZooEntry", "list_models", "load_model", "resolve", "resolve_onnx", "download", "cache_dir", "sha256_file",
-           "aliases", "check_user_name", "register_user_model", "user_registry", "REGISTRY", "WEIGHTS",
+           "aliases", "check_user_name", "has_int8", "register_user_model", "user_registry", "REGISTRY", "WEIGHTS",
            "MAX_DOWNLOAD_BYTES"]

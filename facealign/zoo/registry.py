@@ -37,6 +37,8 @@ class ZooEntry:
     url: str | None = None
     onnx_file: str | None = None
     onnx_sha256: str | None = None
+    onnx_int8_file: str | None = None  # the int8 copy (tools/bundle_onnx.py --int8), for CPUs with int8 dot products
+    onnx_int8_sha256: str | None = None
     description: str = ""
     metrics: dict[str, Any] = field(default_factory=dict)
     path: str | None = None  # a user entry: a model file on this machine (``register_user_model``)
@@ -183,8 +185,9 @@ def resolve(name_or_path: str | Path) -> Path:
     raise FaceAlignError(f"{s}: no such model file or name (known names: {names})")
 
 
-def resolve_onnx(name_or_path: str | Path) -> Path | None:
-    """The ONNX file for a ``.onnx`` path or a registry name that has one; None otherwise."""
+def resolve_onnx(name_or_path: str | Path, int8: bool = False) -> Path | None:
+    """The ONNX file for a ``.onnx`` path or a registry name that has one (its int8 copy with
+    ``int8``, where it has one); None otherwise."""
     s = str(name_or_path)
     if s.lower().endswith(".onnx"):
         p = Path(s)
@@ -194,7 +197,14 @@ def resolve_onnx(name_or_path: str | Path) -> Path | None:
     e = _registry().get(s)
     if e is None or not e.onnx_file or Path(s).is_file():  # an existing path means that file (resolve)
         return None
-    p = WEIGHTS / e.onnx_file
-    if not p.is_file() or (e.onnx_sha256 and sha256_file(p) != e.onnx_sha256):
+    name, digest = (e.onnx_int8_file, e.onnx_int8_sha256) if int8 and e.onnx_int8_file else (e.onnx_file, e.onnx_sha256)
+    p = WEIGHTS / str(name)
+    if not p.is_file() or (digest and sha256_file(p) != digest):
         raise FaceAlignError(f"{p}: bundled ONNX file of {s!r} is missing or damaged")
     return p
+
+
+def has_int8(name: str | Path) -> bool:
+    """Whether the registry name ``name`` ships an int8 ONNX file."""
+    e = _registry().get(str(name))
+    return e is not None and bool(e.onnx_int8_file) and not Path(str(name)).is_file()
