@@ -3,6 +3,7 @@ ground-truth landmark box that `facealign evaluate` crops with.
 
 Usage:
     python benchmarks/pipeline_accuracy.py [--model default] [--detectors dlib cascade] [--refine 0 1 2] [--flip]
+        [--precision fp32|int8] [--decimals 2]
 
 On YTF-68 val (one face per image): for each detector and number of refine passes, the share of
 faces found (a detection whose box contains the centre of the face's landmark box), and the NME,
@@ -29,6 +30,8 @@ def main() -> None:
     ap.add_argument("--refine", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--flip", action="store_true", help="flip test-time augmentation in every pass")
+    ap.add_argument("--precision", default="fp32", choices=["fp32", "int8"], help="the model's fp32 or bundled int8 file")
+    ap.add_argument("--decimals", type=int, default=2, help="decimals of the NME column")
     args = ap.parse_args()
     flip = True if args.flip else None
 
@@ -48,7 +51,8 @@ def main() -> None:
             print("| dlib | | not installed | | | |")
             continue
         for refine in args.refine:
-            al = FaceAligner(args.model, detector=det, refine=refine, threads=args.threads, flip=flip)
+            al = FaceAligner(args.model, detector=det, refine=refine, threads=args.threads, flip=flip,
+                             precision=args.precision)
             pred = np.full(gt.shape, np.nan, np.float32)
             for i, (s, res) in enumerate(zip(val.samples, al.predict(images))):
                 b = s.landmark_box()
@@ -58,12 +62,13 @@ def main() -> None:
                     pred[i] = res.landmarks[inside[0]]
             found = ~np.isnan(pred[:, 0, 0])
             r = summarize(nme(pred[found], gt[found], val.scheme))
-            print(f"| {det} | {refine} | {found.mean() * 100:.1f} | {r['nme']:.2f} | {r['fr']:.2f} | {r['auc']:.1f} |")
-    al = FaceAligner(args.model, threads=args.threads, refine=0, flip=flip)
+            nme_text = f"{r['nme']:.{args.decimals}f}"
+            print(f"| {det} | {refine} | {found.mean() * 100:.1f} | {nme_text} | {r['fr']:.2f} | {r['auc']:.1f} |")
+    al = FaceAligner(args.model, threads=args.threads, refine=0, flip=flip, precision=args.precision)
     boxes = [s.landmark_box()[None] for s in val.samples]
     pred = np.stack([r.landmarks[0] for r in al.predict(images, boxes=boxes)])
     r = summarize(nme(pred, gt, val.scheme))
-    print(f"| ground-truth landmark box (P1, as `facealign evaluate`) | 0 | 100.0 | {r['nme']:.2f} | "
+    print(f"| ground-truth landmark box (P1, as `facealign evaluate`) | 0 | 100.0 | {r['nme']:.{args.decimals}f} | "
           f"{r['fr']:.2f} | {r['auc']:.1f} |")
 
 
