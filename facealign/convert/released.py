@@ -105,5 +105,5 @@ def convert_released(entry: ReleasedCheckpoint, path: str | Path) -> "LandmarkMo
         model = convert_h3r(path, entry.arch, entry.scheme, entry.input_size, entry.eval_box)
     else:
         model = convert_acr(path, entry.arch, entry.scheme)
-    model.info = dict(model.info, zoo_name=entry.name, released_as=f"{entry.url}")
+    model.info = dict(model.info, zoo_name=entry.name, released_as=entry.url)
     return model

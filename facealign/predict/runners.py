@@ -74,13 +74,8 @@ class OnnxRunner:
         p = Path(path)
         if not p.is_file():
             raise FaceAlignError(f"{p}: ONNX model file not found")
-        opts = ort.SessionOptions()
-        opts.log_severity_level = 3  # errors only: ONNX Runtime's notes on graph optimisation are not the user's to read
-        if threads:
-            opts.intra_op_num_threads = threads
-            opts.inter_op_num_threads = 1
         try:
-            self.session = ort.InferenceSession(str(p), opts, providers=["CPUExecutionProvider"])
+            self.session = _ort_session(ort, p, threads)
         except Exception as e:  # noqa: BLE001 - ORT raises its own exception types
             raise FaceAlignError(f"{p}: not a loadable ONNX model ({str(e).splitlines()[0][:200]})") from None
         self._threads = threads
@@ -163,10 +158,7 @@ class OnnxRunner:
         if self._small is None:
             import onnxruntime as ort
 
-            opts = ort.SessionOptions()
-            opts.log_severity_level = 3
-            opts.intra_op_num_threads, opts.inter_op_num_threads = 1, 1
-            self._small = ort.InferenceSession(str(self.path), opts, providers=["CPUExecutionProvider"])
+            self._small = _ort_session(ort, self.path, 1)
         return self._small
 
     def _points(self, outs: list) -> tuple[np.ndarray, np.ndarray]:
@@ -174,6 +166,16 @@ class OnnxRunner:
         if self.decode == "in-graph":
             return outs[0].astype(np.float64), outs[1].astype(np.float32)
         return self.decode_output(np.asarray(outs[0], np.float32))
+
+
+def _ort_session(ort: Any, path: Path, threads: int | None) -> Any:
+    """An ONNX Runtime CPU session of ``path`` with ``threads`` intra-op threads (None: its default)."""
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3  # errors only: ONNX Runtime's notes on graph optimisation are not the user's to read
+    if threads:
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
 
 
 def _check_graph(session: Any, cfg: ModelConfig, points: int, decode: str, path: Path) -> None:
