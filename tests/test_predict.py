@@ -441,7 +441,8 @@ def test_precision_auto_runs_the_bundled_int8_file_only_on_cpus_with_int8_dot_pr
     assert fp32.shape == int8.shape and 0 < np.abs(fp32 - int8).mean() < 1.0  # another file, nearly the same points
     with pytest.raises(FaceAlignError, match="ships no int8 file"):
         FaceAligner("ytf68-mnv2x050-96", precision="int8")
-    with pytest.raises(FaceAlignError, match="ships no int8 file"):
+    with pytest.raises(FaceAlignError, match="precision int8 runs the model's int8 ONNX file in ONNX Runtime, not with "
+                                             "backend 'torch'"):
         FaceAligner(precision="int8", backend="torch")
     with pytest.raises(FaceAlignError, match="unknown precision"):
         FaceAligner(precision="half")

@@ -179,3 +179,20 @@ def test_the_docs_table_of_released_models_is_written_from_the_pinned_table():
     assert run.returncode == 0, run.stdout + run.stderr
     doc = (REPO / "docs" / "pretrained.md").read_text()
     assert all(f"`{name}`" in doc for name in released_checkpoints())
+
+
+def test_a_damaged_cache_record_means_convert_again(tmp_path, monkeypatch):
+    """The record beside a cached conversion is read defensively: missing keys, another type, or
+    nesting deep enough to exhaust the parser all mean "not cached" (offline: the one line)."""
+    monkeypatch.setenv("FACEALIGN_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("FACEALIGN_OFFLINE", "1")
+    entry = released_checkpoints()["h3r-wflw-mnv2-p2"]
+    path = converted_path(entry)
+    path.parent.mkdir(parents=True)
+    path.write_text("not a model")
+    for record in ('{"name": 1}', "[]", "[" * 100_000 + "]" * 100_000, "{"):
+        path.with_suffix(".json").write_text(record)
+        assert cached_conversion(entry) is None
+        with pytest.raises(FaceAlignError, match="not on this machine yet, and FACEALIGN_OFFLINE is set"):
+            resolve(entry.name)
+    assert path.read_text() == "not a model"  # nothing there is deleted by looking

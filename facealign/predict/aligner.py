@@ -60,9 +60,10 @@ class FaceAligner:
             rolled face is found without it).
         precision: ``fp32`` (default), ``int8`` (the model's bundled int8 ONNX file; ONNX Runtime
             only) or ``auto``: int8 where the model ships one, ONNX Runtime runs it and the CPU has
-            int8 dot products (AVX-512 VNNI: 1.3x faster per frame there, NME through YuNet 4.054 %
-            against 4.045 %; docs/speed.md), else fp32. ``self.precision`` says which runs. Not
-            the default: results would then depend on the CPU, and the NME loss is measurable.
+            int8 dot products (AVX-512 VNNI: per frame 1.3x faster than fp32 in one run of
+            docs/speed.md and no faster in the next; NME through YuNet 4.054 % against 4.045 %),
+            else fp32. ``self.precision`` says which runs. Not the default: results would then
+            depend on the CPU, and the NME loss is measurable.
         max_batch: Faces per forward pass (all faces of a call share passes).
         threads: Threads of the landmark stage (None: the runtime's default).
 
@@ -254,6 +255,8 @@ def _precision(asked: str, model: Any, backend: str) -> str:
     if asked not in PRECISIONS:
         raise FaceAlignError(f"unknown precision {asked!r}; choose one of {list(PRECISIONS)}")
     available = backend == "onnx" and isinstance(model, (str, Path)) and has_int8(model)
+    if asked == "int8" and backend != "onnx":
+        raise FaceAlignError(f"precision int8 runs the model's int8 ONNX file in ONNX Runtime, not with backend {backend!r}")
     if asked == "int8" and not available:
         raise FaceAlignError(f"precision int8: {model!r} ships no int8 file for ONNX Runtime (make one with "
                              "facealign export MODEL --quantize int8 and pass that .onnx file as the model)")

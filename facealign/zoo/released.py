@@ -43,7 +43,7 @@ def cached_conversion(entry: ReleasedCheckpoint) -> Path | None:
     path = converted_path(entry)
     try:
         record = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # missing, damaged or absurdly nested: convert anew
         return None
     if not (isinstance(record, dict) and record.get("source_digest") == entry.digest
             and record.get("converter") == CONVERTER_VERSION and path.is_file()):
