@@ -151,8 +151,7 @@ class OnnxRunner:
         two (a photo or video frame of one face) runs on one thread: beside the detector, which runs
         between two such batches, ONNX Runtime's thread pool slowed FaceAligner().predict down
         (2-core EPYC, YTF-68 val frames, `benchmarks/public_speed.py`: 13.4 ms per frame before,
-        8.6 ms after, dlib 18.4 and 17.8 ms in the same runs), while a batch of 32 crops runs
-        about twice as fast on the pool as on one thread."""
+        8.6 ms after, dlib 18.4 and 17.8 ms in the same runs); larger batches keep the pool."""
         if self._threads or batch > SMALL_BATCH:
             return self.session
         if self._small is None:
