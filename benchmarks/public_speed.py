@@ -13,9 +13,11 @@ Rows (each the best of ``--reps`` interleaved repetitions, so background noise h
 - a folder: ``facealign predict FOLDER --out DIR`` (the command, start-up, decoding and writing
   included) on ``--folder`` frames, against a dlib script that reads the same files and writes one
   JSON each; images per second.
-``--levers`` adds rows for settings this project measured while tuning the defaults: every face
-re-run in the refine pass (``refine_tolerance=0``, the behaviour before 2026-12-04), no refine
-pass, and the bundled int8 model (``precision="int8"``; ``"auto"`` picks it on CPUs with AVX-512 VNNI).
+``--levers`` adds rows for settings this project measured while tuning the defaults: the fp32 and
+the int8 model (``precision``; the default ``"auto"`` picks int8 on CPUs with AVX-512 VNNI), every
+face re-run in the refine pass (``refine_tolerance=0``, the behaviour before 2026-12-04), no refine
+pass; on the group photo, YuNet's finest level within 2 and 1 megapixels.
+benchmarks/speed.py runs these tables after its landmark-stage table.
 
 Needs dlib (``pip install 'facealign[dlib]'``) and the predictor file of ``face-recognition-models``.
 Prints Markdown tables; every ratio is against dlib in the same run.
@@ -33,6 +35,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -70,11 +73,23 @@ def dlib_pipeline():
     return run
 
 
-def lever_aligners(FaceAligner) -> dict[str, Callable[[], object]]:
+def lever_aligners(FaceAligner) -> dict[str, Any]:
     """Aligners for the --levers rows: the defaults with one setting changed."""
-    return {"refine pass on every face (refine_tolerance=0)": FaceAligner(refine_tolerance=0.0),
-            "no refine pass (refine=0)": FaceAligner(refine=0),
-            "the bundled int8 model (precision='int8'), defaults otherwise": FaceAligner(precision="int8")}
+    return {"the fp32 model (precision='fp32')": FaceAligner(precision="fp32"),
+            "the int8 model (precision='int8')": FaceAligner(precision="int8"),
+            "refine pass on every face (refine_tolerance=0)": FaceAligner(refine_tolerance=0.0),
+            "no refine pass (refine=0)": FaceAligner(refine=0)}
+
+
+def group_lever_aligners(FaceAligner) -> dict[str, Any]:
+    """Aligners for the --levers rows of the group photo: the detector's pixel budget, the precision."""
+    from facealign.detect import SearchPolicy, create_detector
+
+    rows = {"the fp32 model (precision='fp32')": FaceAligner(precision="fp32")}
+    for mp in (2.0, 1.0):
+        rows[f"YuNet's finest level within {mp:g} megapixels"] = FaceAligner(
+            detector=create_detector("yunet", SearchPolicy(max_pixels=mp * 1e6)))
+    return rows
 
 
 def main() -> None:
@@ -84,7 +99,11 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--levers", action="store_true")
     args = ap.parse_args()
+    run(args.frames, args.folder, args.reps, args.levers)
 
+
+def run(n_frames: int = 200, folder: int = 1000, reps: int = 3, levers: bool = False) -> None:
+    """Print the tables (benchmarks/speed.py calls this for its public-API part)."""
     from facealign.data import load_dataset
     from facealign.predict import FaceAligner
 
@@ -94,7 +113,7 @@ def main() -> None:
 
     load = os.getloadavg()[0]
     val = load_dataset(f"csv:{SHARED / 'ytf68/val/landmarks.csv'}")
-    frames = [s.load_image() for s in val.samples[: args.frames]]
+    frames = [s.load_image() for s in val.samples[:n_frames]]
     dlib_run = dlib_pipeline()
     aligner = FaceAligner()
 
@@ -107,12 +126,12 @@ def main() -> None:
         "facealign: FaceAligner().predict(16 frames a call)": lambda: [aligner.predict(frames[i:i + 16])
                                                                        for i in range(0, len(frames), 16)],
     }
-    if args.levers:
+    if levers:
         for name, al in lever_aligners(FaceAligner).items():
             rows[f"facealign: {name}"] = per_frame(al.predict)
-    times = best_of(rows, args.reps)
+    times = best_of(rows, reps)
     ref = times["dlib: HOG detector (up-sampled under 400 px) + shape predictor"]
-    print(f"{cpu_name()}, {os.cpu_count()} cores, load average {load:.2f} at start; best of {args.reps} rounds\n")
+    print(f"{cpu_name()}, {os.cpu_count()} cores, load average {load:.2f} at start; best of {reps} rounds\n")
     print(f"Video-size frames: {len(frames)} decoded YTF-68 val frames ({frames[0].shape[1]}x{frames[0].shape[0]} px "
           "and alike), one face each\n")
     print("| pipeline | ms/frame | vs dlib |\n|---|---|---|")
@@ -120,17 +139,21 @@ def main() -> None:
         print(f"| {k} | {t / len(frames) * 1000:.2f} | {ref / t:.2f}x |")
 
     group, _ = group_photo(val, 4032)
-    gtimes = best_of({"dlib: HOG detector on the full image + shape predictor": lambda: dlib_run(group, False),
-                      "facealign: FaceAligner().predict(photo), defaults": lambda: aligner.predict(group)}, args.reps)
-    found = {"dlib: HOG detector on the full image + shape predictor": len(dlib_run(group, False)),
-             "facealign: FaceAligner().predict(photo), defaults": len(aligner.predict(group))}
+    group_runs: dict[str, Callable[[], Any]] = {
+        "dlib: HOG detector on the full image + shape predictor": lambda: dlib_run(group, False),
+        f"facealign: FaceAligner().predict(photo), defaults ({aligner.precision})": lambda: aligner.predict(group)}
+    if levers:
+        for name, al in group_lever_aligners(FaceAligner).items():
+            group_runs[f"facealign: {name}"] = lambda al=al: al.predict(group)
+    gtimes = best_of(group_runs, reps)
+    found = {k: len(fn()) for k, fn in group_runs.items()}
     gref = gtimes["dlib: HOG detector on the full image + shape predictor"]
     print(f"\nPhone-size group photo ({group.shape[1]}x{group.shape[0]} px, 20 faces)\n")
     print("| pipeline | faces found | ms | vs dlib |\n|---|---|---|---|")
     for k, t in gtimes.items():
         print(f"| {k} | {found[k]} | {t * 1000:.0f} | {gref / t:.2f}x |")
-    if args.folder:
-        folder_rows(args.folder, args.reps)
+    if folder:
+        folder_rows(folder, reps)
 
 
 def folder_rows(n: int, reps: int) -> None:

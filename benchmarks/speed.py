@@ -1,8 +1,11 @@
-"""Landmark-stage and end-to-end speed: facealign (PyTorch eager, channels-last, ONNX Runtime) vs
-dlib's 68-point shape predictor, on the same YTF-68 val faces and the same crops.
+"""Landmark-stage and end-to-end speed: facealign (PyTorch eager, channels-last, ONNX Runtime fp32
+and int8) vs dlib's 68-point shape predictor, on the same YTF-68 val faces and the same crops;
+then the public API against dlib's pipeline (benchmarks/public_speed.py, with its lever rows):
+``FaceAligner().predict`` per frame, 16 frames a call and on a group photo, and
+``facealign predict FOLDER``.
 
 Usage:
-    python benchmarks/speed.py [--model default] [--faces 200] [--threads 2]
+    python benchmarks/speed.py [--model default] [--faces 200] [--threads 2] [--folder 1000] [--no-e2e]
 
 Needs the optional extras: pip install 'facealign[onnx,dlib]' face-recognition-models
 (dlib-bin ships the HOG detector; face-recognition-models ships shape_predictor_68_face_landmarks.dat).
@@ -52,6 +55,7 @@ def main() -> None:
     ap.add_argument("--also", nargs="*", default=[], metavar="MODEL",
                     help="more models timed with ONNX Runtime in the same run (e.g. the fast tier)")
     ap.add_argument("--no-e2e", action="store_true", help="landmark stage only (skip the end-to-end tables)")
+    ap.add_argument("--folder", type=int, default=1000, help="frames in the folder run of the end-to-end tables (0: skip)")
     args = ap.parse_args()
 
     import dlib
@@ -61,10 +65,9 @@ def main() -> None:
     from facealign.data.crop import crop_matrix, warp_crop
     from facealign.export.onnx import export_onnx
     from facealign.metrics.evaluation import evaluate_landmarks
-    from facealign.predict import FaceAligner
     from facealign.predict.on_dataset import predict_dataset_numpy
     from facealign.predict.runners import OnnxRunner
-    from facealign.zoo import load_model, resolve, sha256_file
+    from facealign.zoo import load_model, resolve, resolve_onnx, sha256_file
 
     sys_load = os.getloadavg()[0]
     torch.set_num_threads(args.threads)
@@ -79,11 +82,14 @@ def main() -> None:
     onnx_path = Path(tempfile.mkdtemp()) / "m.onnx"
     export_onnx(model, onnx_path, source_sha256=sha256_file(resolve(args.model)))
     ort_model = OnnxRunner(onnx_path, threads=args.threads)
-    # int8: calibrated on YTF-68 *train* faces (never the faces it is timed or scored on)
-    from facealign.export.quantize import calibration_crops, export_onnx_int8
+    # int8: the model's bundled file (what precision="auto" runs), else one made here, calibrated on
+    # YTF-68 *train* faces (never the faces it is timed or scored on)
+    int8_path = resolve_onnx(args.model, int8=True)
+    if int8_path is None:
+        from facealign.export.quantize import calibration_crops, export_onnx_int8
 
-    train = load_dataset(f"csv:{SHARED / 'ytf68/train/landmarks.csv'}")
-    int8_path = export_onnx_int8(model, onnx_path.with_name("int8.onnx"), calibration_crops(train, cfg, 256))
+        train = load_dataset(f"csv:{SHARED / 'ytf68/train/landmarks.csv'}")
+        int8_path = export_onnx_int8(model, onnx_path.with_name("int8.onnx"), calibration_crops(train, cfg, 512))
     int8_model = OnnxRunner(int8_path, threads=args.threads)
 
     from benchmarks_gflops import gflops  # noqa: E402  (sibling helper)
@@ -168,62 +174,18 @@ def main() -> None:
 
     if extra_nme:
         print("\nYTF-68 val NME (landmark boxes): " + ", ".join(f"{k} {v:.2f} %" for k, v in extra_nme.items()))
+    raw = int8_model.session.run(None, {"image": np.ascontiguousarray(crops[:1].transpose(0, 3, 1, 2))})[0]
+    decode_ms = timeit(lambda: int8_model.decode_output(raw), 200) * 1000
+    print(f"\nOf the int8 row: top-k decoding in numpy (the int8 file outputs raw heatmaps) {decode_ms:.2f} ms/face")
+    nme_rows = {name: evaluate_landmarks(val, predict_dataset_numpy(runner, val)[0]).overall["nme"]
+                for name, runner in (("ONNX Runtime", ort_model), ("ONNX Runtime int8", int8_model))}
+    print(f"YTF-68 val NME ({len(val)} faces, landmark boxes): " + ", ".join(f"{k} {v:.3f} %" for k, v in nme_rows.items()))
     if args.no_e2e:
         return
-    # end to end: file already decoded, detection + landmarks for the whole image
-    det = dlib.get_frontal_face_detector()
-    e2e_images = images[:100]
+    # end to end through the public API: FaceAligner().predict and `facealign predict FOLDER`
+    from public_speed import run
 
-    def dlib_e2e(coarse_to_fine: bool):
-        def f():
-            for im in e2e_images:
-                small = max(im.shape[:2]) < 400
-                if coarse_to_fine:
-                    found = det(im, 0)
-                    if not found and small:
-                        found = det(im, 1)
-                else:  # dlib's example up-samples once; we spare it that on images of 400 px and more
-                    found = det(im, 1 if small else 0)
-                for r in found:
-                    predictor(im, r)
-        return f
-
-    ref = "dlib (HOG detector up-sampled under 400 px + shape predictor)"
-    e2e = {ref: timeit(dlib_e2e(False), 3, 1) / len(e2e_images),
-           "dlib with facealign's coarse-to-fine detection + shape predictor":
-               timeit(dlib_e2e(True), 3, 1) / len(e2e_images)}
-    pipelines = [("onnx", "yunet", 0), ("onnx", "yunet", 1), ("onnx", "yunet", 2), ("onnx", "dlib", 2), ("onnx", "dlib", 0)]
-    aligners = {f"facealign ONNX ({d} + model, {r} refine passes)": FaceAligner(onnx_path, detector=d, backend=b,
-                                                                                 threads=args.threads, refine=r)
-                for b, d, r in pipelines}
-    for name, al in aligners.items():
-        e2e[name] = timeit(lambda al=al: [al.predict(im) for im in e2e_images], 3, 1) / len(e2e_images)
-    # a phone-size group photo: 20 val faces on a 4032 px canvas (benchmarks/field_images.py)
-    from field_images import group_photo
-
-    group, _ = group_photo(val, 4032)
-    group_rows = {ref: timeit(lambda: [predictor(group, r) for r in det(group, 0)], 3, 1)}
-    group_faces = {ref: len(det(group, 0))}
-    for name, al in aligners.items():
-        group_rows[name] = timeit(lambda al=al: al.predict(group), 3, 1)
-        group_faces[name] = len(al.predict(group))
-    nme_rows = {}
-    for name, runner in (("ONNX Runtime", ort_model), ("ONNX Runtime int8", int8_model)):
-        pred, _ = predict_dataset_numpy(runner, val)
-        nme_rows[name] = evaluate_landmarks(val, pred).overall["nme"]
-    base = e2e[ref]
-    print(f"\nEnd to end, decoded image -> landmarks ({len(e2e_images)} YTF-68 val images, detection included)\n")
-    print("| pipeline | ms/image | vs dlib |\n|---|---|---|")
-    for name, t in e2e.items():
-        print(f"| {name} | {t * 1000:.1f} | {base / t:.2f}x |")
-    gbase = group_rows[ref]
-    print("\nEnd to end on one 4032 x 3226 group photo of 20 faces (dlib's detector on the full image, as its "
-          "examples run it)\n")
-    print("| pipeline | faces found | ms/image | vs dlib |\n|---|---|---|---|")
-    for name, t in group_rows.items():
-        print(f"| {name} | {group_faces[name]} | {t * 1000:.0f} | {gbase / t:.2f}x |")
-    print(f"\nYTF-68 val NME ({len(val)} faces, landmark boxes): "
-          + ", ".join(f"{k} {v:.2f} %" for k, v in nme_rows.items()))
+    run(args.faces, args.folder, levers=True)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from facealign.codecs.numpy_decode import (
     decode_regression_numpy,
     decode_soft_argmax_numpy,
     decode_topk_numpy,
+    top_k_indices,
 )
 from facealign.codecs.regression import RegressionCodec
 from facealign.schemes import IBUG_68
@@ -37,6 +38,23 @@ def test_topk_decoders_agree(k):
     pn, sn = decode_topk_numpy(x.numpy(), 4, k)
     np.testing.assert_allclose(pn, pt.double().numpy(), atol=1e-4)
     np.testing.assert_allclose(sn, st.numpy(), atol=1e-5)
+
+
+@pytest.mark.parametrize("n,k", [(1024, 9), (1024, 1), (100, 9), (13, 9), (8, 9), (72, 9), (4096, 25)])
+def test_top_k_indices_finds_the_k_largest_of_every_row(n, k):
+    """The grouped selection returns the same values as a full sort, for row lengths that are not
+    whole groups, rows shorter than k groups, and maps whose top values crowd into one group."""
+    rng = np.random.default_rng(n + k)
+    rows = rng.normal(size=(3, 5, n)).astype(np.float32)
+    rows[0, 0, : min(n, 16)] += 100  # the top k all in the first groups
+    rows[1, 1] = np.round(rows[1, 1])  # many ties
+    k = min(k, n)
+    idx = top_k_indices(rows, k)
+    assert idx.shape == (3, 5, k)
+    assert all(len(set(r)) == k for r in idx.reshape(-1, k))  # k distinct cells
+    got = np.sort(np.take_along_axis(rows, idx, -1), -1)
+    want = np.sort(rows, -1)[..., n - k:]
+    np.testing.assert_array_equal(got, want)
 
 
 def test_argmax_decoders_agree():

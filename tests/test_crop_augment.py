@@ -23,7 +23,7 @@ def test_box_centre_maps_to_crop_centre_and_scale():
     np.testing.assert_allclose(np.linalg.det(m[:, :2]), (100 / 125) ** 2)
 
 
-@pytest.mark.parametrize("img_size,box_side", [(200, 100), (2000, 1500)])
+@pytest.mark.parametrize("img_size,box_side", [(200, 100), (700, 301), (900, 500), (2000, 1500)])
 def test_warp_puts_content_where_points_map(img_size, box_side):
     """A bright blob at a known sub-pixel point lands where the matrix says, also through the
     anti-aliasing path for large down-scaling."""
@@ -39,6 +39,28 @@ def test_warp_puts_content_where_points_map(img_size, box_side):
     w = crop * (crop > 30)
     centroid = np.array([(xs * w).sum(), (ys * w).sum()]) / w.sum()
     np.testing.assert_allclose(centroid, transform_points(p[None], m)[0], atol=0.1)
+
+
+@pytest.mark.parametrize("box_side", [301, 517, 1500])
+def test_large_shrink_averages_fine_detail(box_side):
+    """A crop that shrinks the face 2.4x to 15x averages a 1-pixel checkerboard to flat grey
+    (area averaging, not 4 sampled pixels) and shows a bright square where the matrix maps it."""
+    size = 2 * box_side
+    img = np.zeros((size, size, 3), np.uint8)
+    img[(np.add.outer(np.arange(size), np.arange(size)) % 2 == 0)] = 200
+    c = size // 4
+    m = crop_matrix(np.array([c, c, c + box_side, c + box_side]), 128, 1.25)
+    crop = warp_crop(img, m, 128)[..., 0].astype(float)
+    inner = crop[10:-10, 10:-10]
+    assert abs(inner.mean() - 100) < 2 and inner.std() < 3
+    square = img.copy()
+    x0, x1 = int(c + box_side * 0.4), int(c + box_side * 0.6)
+    square[x0:x1, x0:x1] = 255
+    diff = warp_crop(square, m, 128)[..., 0].astype(float) - crop
+    ys, xs = np.mgrid[0:128, 0:128]
+    w = np.clip(diff, 0, None)
+    centroid = np.array([(xs * w).sum(), (ys * w).sum()]) / w.sum()
+    np.testing.assert_allclose(centroid, transform_points(np.array([[(x0 + x1 - 1) / 2] * 2]), m)[0], atol=0.15)
 
 
 def test_crop_handles_box_partly_outside(ytf_val):

@@ -10,7 +10,7 @@ from conftest import REPO
 
 from facealign.detect import Detections, SearchPolicy, create_detector, yuface_available
 from facealign.detect.frame import roll_degrees, turned_copy, upright_boxes
-from facealign.detect.policy import ALL_ROLLS, merge_same_faces, pyramid_scales, smallest_face_searched
+from facealign.detect.policy import ALL_ROLLS, merge_same_faces, pyramid_scales, resize_by, smallest_face_searched
 from facealign.errors import FaceAlignError
 
 sys.path.insert(0, str(REPO / "benchmarks"))
@@ -262,3 +262,24 @@ def test_the_pipeline_frames_faces_with_the_keypoints(ytf_val):
     turned = Detections(det.boxes, det.scores, det.keypoints, roll=np.full(len(det), 90.0, np.float32))
     np.testing.assert_allclose(al.frame_faces(turned)[0], replace(cal, keypoint_fit=None).apply(turned.image_boxes()),
                                atol=1e-4)
+
+
+@pytest.mark.parametrize("shape,scale", [((3226, 4032), 0.3924), ((1001, 777), 0.25), ((640, 480), 0.5), ((222, 213), 0.8),
+                                         ((100, 90), 1.6)])
+def test_resize_by_matches_one_area_resize(shape, scale):
+    """Halving first (OpenCV's fast path) gives the size and, within rounding, the pixels of one
+    area resize, and keeps content where the scale maps it: x' = (x + 0.5) * scale - 0.5."""
+    h, w = shape
+    yy, xx = np.mgrid[0:h, 0:w]
+    p = np.array([w * 0.37 + 0.3, h * 0.61 - 0.2])
+    blob = np.exp(-((xx - p[0]) ** 2 + (yy - p[1]) ** 2) / (2 * (min(h, w) / 15) ** 2))
+    img = np.repeat((blob * 250).astype(np.uint8)[:, :, None], 3, axis=2)
+    out = resize_by(img, scale)
+    size = (round(w * scale), round(h * scale))
+    one = cv2.resize(img, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    assert out.shape == one.shape
+    assert np.abs(out.astype(float) - one).mean() < 0.5
+    level = out[..., 0].astype(float)
+    ys, xs = np.mgrid[0:out.shape[0], 0:out.shape[1]]
+    centroid = np.array([(xs * level).sum(), (ys * level).sum()]) / level.sum()
+    np.testing.assert_allclose(centroid, (p + 0.5) * np.array([size[0] / w, size[1] / h]) - 0.5, atol=0.6)

@@ -414,9 +414,10 @@ def test_csv_output_tells_the_faces_of_one_image_apart(tmp_path):
 
 
 def test_precision_auto_runs_the_bundled_int8_file_only_on_cpus_with_int8_dot_products(monkeypatch):
-    """precision="auto": the default model's int8 ONNX file where the CPU has AVX-512 VNNI, fp32
-    elsewhere; "int8" and "fp32" (the default) choose; int8 is refused where there is no int8 file
-    or backend."""
+    """precision="auto" (the default): the default model's int8 ONNX file where the CPU has AVX-512
+    VNNI, fp32 elsewhere and for models without an int8 file or on the torch backend; "int8" and
+    "fp32" choose; int8 is refused where there is no int8 file or backend. The int8 file keeps its
+    first and last convolution float."""
     import onnx
     from conftest import YTF
     from PIL import Image
@@ -430,11 +431,15 @@ def test_precision_auto_runs_the_bundled_int8_file_only_on_cpus_with_int8_dot_pr
     int8_file = resolve_onnx("default", int8=True)
     assert int8_file is not None and int8_file.name.endswith(".int8.onnx") and int8_file != resolve_onnx("default")
     assert read_metadata(onnx.load(str(int8_file)))["source_sha256"] == sha256_file(resolve("default"))
-    assert FaceAligner().precision == "fp32"  # the default: the same results on every CPU
+    convs = [n for n in onnx.load(str(int8_file)).graph.node if n.op_type == "Conv"]
+    int8_weights = [n.input[1].endswith("_DequantizeLinear_Output") for n in convs]
+    assert not int8_weights[0] and not int8_weights[-1] and all(int8_weights[1:-1])
     for has_vnni, want in ((True, "int8"), (False, "fp32")):
         monkeypatch.setattr(cpu, "fast_int8_cpu", lambda v=has_vnni: v)
-        al = FaceAligner(precision="auto")
-        assert al.precision == want and (al.runner.path == int8_file) == (want == "int8")
+        for al in (FaceAligner(), FaceAligner(precision="auto")):
+            assert al.precision == want and (al.runner.path == int8_file) == (want == "int8")
+        assert FaceAligner(backend="torch").precision == "fp32"
+        assert FaceAligner("ytf68-mnv2x050-96").precision == "fp32"
     image = np.asarray(Image.open(sorted((YTF / "val" / "images").glob("*.jpg"))[0]).convert("RGB"))
     fp32 = FaceAligner(precision="fp32").predict(image).landmarks
     int8 = FaceAligner(precision="int8").predict(image).landmarks

@@ -8,7 +8,8 @@ settings the ONNX backend would use at run time (in-graph decoding, dynamic batc
 the weights' sha256) to weights/<name>.onnx and records onnx_file and onnx_sha256 in models.json.
 Run it again whenever a bundled model changes; tests/test_zoo.py checks that each ONNX file
 matches its weights. ``--int8 NAME``: also write weights/<NAME>.int8.onnx, quantized and calibrated
-on 256 YTF-68 *train* faces (seed 0), recorded as onnx_int8_file / onnx_int8_sha256: the file
+on the faces YuNet finds in 512 YTF-68 *train* frames (seed 0), cut as inference cuts them
+(export/quantize.py), recorded as onnx_int8_file / onnx_int8_sha256: the file
 ``precision="auto"`` runs on CPUs with int8 dot products (docs/speed.md).
 """
 
@@ -53,7 +54,7 @@ def _write_int8(weights, out):
     shared = Path(os.environ.get("FACEALIGN_SHARED", Path(__file__).resolve().parents[2] / "shared"))
     train = load_dataset(f"csv:{shared / 'data' / 'ytf68' / 'train' / 'landmarks.csv'}")
     model = load_model_file(weights)
-    return export_onnx_int8(model, out, calibration_crops(train, model.config, 256), source_sha256=sha256_file(weights))
+    return export_onnx_int8(model, out, calibration_crops(train, model.config, 512), source_sha256=sha256_file(weights))
 
 
 if __name__ == "__main__":

@@ -67,9 +67,9 @@ def add_aligner_args(p: argparse.ArgumentParser, boxes: bool = False) -> None:
     p.add_argument("--backend", default="auto", choices=["auto", "torch", "onnx"],
                    help="landmark-stage engine; auto: ONNX Runtime when installed (faster), else PyTorch")
     p.add_argument("--threads", type=at_least(1, int, 256), help="threads of the landmark stage")
-    p.add_argument("--precision", default="fp32", choices=["fp32", "int8", "auto"],
-                   help="landmark model: fp32 (default), int8 (the model's bundled int8 file, faster on CPUs "
-                        "with int8 dot products, slightly less accurate) or auto (int8 on AVX-512 VNNI CPUs)")
+    p.add_argument("--precision", default="auto", choices=["auto", "fp32", "int8"],
+                   help="landmark model: auto (default: the model's bundled int8 file on CPUs with int8 dot "
+                        "products, AVX-512 VNNI, where it is faster; fp32 elsewhere), fp32 or int8")
     if boxes:
         p.add_argument("--boxes", help="face boxes instead of detection: JSON {image: [[x1,y1,x2,y2],...]} or CSV "
                                        "file,x1,y1,x2,y2")

@@ -24,7 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "--calibration faces); implies --decode none (decoded in numpy)")
     p.add_argument("--calibration", metavar="FORMAT:PATH", help="faces to calibrate int8 ranges on")
     p.add_argument("--calibration-images", help="image folder of --calibration")
-    p.add_argument("--calibration-faces", type=at_least(1), default=256, help="faces drawn from --calibration")
+    p.add_argument("--calibration-faces", type=at_least(1), default=256,
+                   help="images drawn from --calibration; their faces are cut as inference frames them (detector, roll)")
     p.set_defaults(func=run)
 
 

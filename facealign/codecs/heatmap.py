@@ -98,7 +98,11 @@ def decode_topk(logits: torch.Tensor, stride: int, k: int = 9) -> tuple[torch.Te
     wts = torch.softmax(vals, dim=-1)
     cols, rows = (idx % w).to(wts.dtype), torch.div(idx, w, rounding_mode="floor").to(wts.dtype)
     pts = torch.stack([(wts * cols).sum(-1), (wts * rows).sum(-1)], dim=-1) * stride
-    score = torch.exp(torch.logsumexp(vals, -1) - torch.logsumexp(flat, -1))
+    # softmax mass of the top k: the sums of exp(x - max) (vals[..., 0] is the max), not two
+    # logsumexps, which export to ReduceLogSumExp: 0.37 ms of ONNX Runtime's 4.3 ms a face on one
+    # thread, against 0.01 ms for Exp and ReduceSum (2-core EPYC, ORT profiling of the bundled model)
+    top = vals[..., :1]
+    score = torch.exp(vals - top).sum(-1) / torch.exp(flat - top).sum(-1)
     return pts, score
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 
+import cv2
 import numpy as np
 
 from facealign.data.crop import invert_affine, transform_points
@@ -94,7 +95,7 @@ class YuNetDetector:
         source, to_copy = turned_copy(rgb, roll) if turn_first else (rgb, None)
         rows = []
         for scale in pyramid_scales(th, tw, self.policy, NATIVE_MIN, NATIVE_MAX):
-            level = np.ascontiguousarray(resize_by(source, scale)[:, :, ::-1])  # yuface takes BGR
+            level = cv2.cvtColor(resize_by(source, scale), cv2.COLOR_RGB2BGR)  # yuface takes BGR
             to_level = None
             if roll != 0 and not turn_first:
                 level, to_level = turned_copy(level, roll)

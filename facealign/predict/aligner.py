@@ -58,12 +58,13 @@ class FaceAligner:
         rolled: Also search the image turned by +-45 and +-90 degrees, to find faces rolled that
             far when upright faces are found too (each turn costs one more detector pass; a lone
             rolled face is found without it).
-        precision: ``fp32`` (default), ``int8`` (the model's bundled int8 ONNX file; ONNX Runtime
-            only) or ``auto``: int8 where the model ships one, ONNX Runtime runs it and the CPU has
-            int8 dot products (AVX-512 VNNI: per frame 1.3x faster than fp32 in one run of
-            docs/speed.md and no faster in the next; NME through YuNet 4.054 % against 4.045 %),
-            else fp32. ``self.precision`` says which runs. Not the default: results would then
-            depend on the CPU, and the NME loss is measurable.
+        precision: ``auto`` (default): the model's bundled int8 ONNX file where it ships one,
+            ONNX Runtime runs it and the CPU has int8 dot products (AVX-512 VNNI, which AMX CPUs
+            have too), else fp32; ``fp32``; or ``int8`` (ONNX Runtime only). ``self.precision``
+            says which runs. The bundled int8 file keeps its first and last convolution float: its
+            NME through YuNet on YTF-68 val equals fp32's (docs/speed.md), and a face's landmarks
+            differ from fp32's by a fraction of a pixel, so results depend slightly on the CPU;
+            pass ``fp32`` for the same numbers everywhere.
         max_batch: Faces per forward pass (all faces of a call share passes).
         threads: Threads of the landmark stage (None: the runtime's default).
 
@@ -73,7 +74,7 @@ class FaceAligner:
     def __init__(self, model: Any = "default", detector: Any = "auto", device: str = "cpu", refine: int = 1,
                  flip: bool | None = None, min_face: float = 20, max_batch: int = 128, threads: int | None = None,
                  backend: str = "auto", upright: bool = True, max_face: float | None = None, rolled: bool = False,
-                 refine_tolerance: float | None = None, precision: str = "fp32"):
+                 refine_tolerance: float | None = None, precision: str = "auto"):
         if backend not in BACKENDS:
             raise FaceAlignError(f"unknown backend {backend!r}; choose one of {list(BACKENDS)}")
         if backend == "auto":

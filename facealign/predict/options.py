@@ -42,8 +42,8 @@ class AlignerOptions:
         threads: Threads of the landmark stage (None: the runtime's default).
         device: Torch device of the landmark stage (torch backend).
         upright: Turn each crop so that the face is upright.
-        precision: ``fp32`` (default), ``int8``, or ``auto`` (int8 on CPUs with int8 dot products,
-            where the model ships an int8 file).
+        precision: ``auto`` (default: int8 on CPUs with int8 dot products, where the model ships
+            an int8 file; else fp32), ``fp32`` or ``int8``.
     """
 
     model: str = "default"
@@ -58,7 +58,7 @@ class AlignerOptions:
     threads: int | None = None
     device: str = "cpu"
     upright: bool = True
-    precision: str = "fp32"
+    precision: str = "auto"
 
     def build(self) -> FaceAligner:
         """The aligner these options describe."""
