@@ -1,7 +1,7 @@
 """How far the bundled int8 model's landmarks are from fp32's, through the default pipeline.
 
 Usage:
-    python benchmarks/int8_agreement.py [--model default]
+    python benchmarks/int8_agreement.py [--model default] [--refine-tolerance T]
 
 Runs ``FaceAligner(precision="fp32")`` and ``FaceAligner(precision="int8")`` (defaults otherwise)
 on every YTF-68 val frame and prints the distance between the two models' landmarks of each face
@@ -23,6 +23,7 @@ SHARED = Path(os.environ.get("FACEALIGN_SHARED", "../shared")) / "data"
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default="default")
+    ap.add_argument("--refine-tolerance", type=float, default=None, help="for both aligners (default: theirs)")
     args = ap.parse_args()
 
     from facealign.data import load_dataset
@@ -30,8 +31,9 @@ def main() -> None:
 
     val = load_dataset(f"csv:{SHARED / 'ytf68/val/landmarks.csv'}")
     images = [s.load_image() for s in val.samples]
-    fp32 = FaceAligner(args.model, precision="fp32").predict(images)
-    int8 = FaceAligner(args.model, precision="int8").predict(images)
+    tol = args.refine_tolerance
+    fp32 = FaceAligner(args.model, precision="fp32", refine_tolerance=tol).predict(images)
+    int8 = FaceAligner(args.model, precision="int8", refine_tolerance=tol).predict(images)
     dist, side = [], []
     for a, b in zip(fp32, int8):
         if len(a.landmarks) != len(b.landmarks):

@@ -3,7 +3,7 @@ ground-truth landmark box that `facealign evaluate` crops with.
 
 Usage:
     python benchmarks/pipeline_accuracy.py [--model default] [--detectors dlib cascade] [--refine 0 1 2] [--flip]
-        [--precision fp32|int8] [--decimals 2] [--refine-tolerance T ...]
+        [--precision auto|fp32|int8] [--decimals 2] [--refine-tolerance T ...]
 
 On YTF-68 val (one face per image): for each detector and number of refine passes, the share of
 faces found (a detection whose box contains the centre of the face's landmark box), and the NME,
@@ -31,7 +31,8 @@ def main() -> None:
     ap.add_argument("--refine", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--flip", action="store_true", help="flip test-time augmentation in every pass")
-    ap.add_argument("--precision", default="fp32", choices=["fp32", "int8"], help="the model's fp32 or bundled int8 file")
+    ap.add_argument("--precision", default="auto", choices=["auto", "fp32", "int8"],
+                    help="the model's fp32 or bundled int8 file (auto: as FaceAligner picks on this CPU)")
     ap.add_argument("--decimals", type=int, default=2, help="decimals of the NME column")
     ap.add_argument("--refine-tolerance", type=float, nargs="+", default=[None],
                     help="refine passes re-run faces whose box moved more than this fraction (default: the aligner's)")
@@ -46,7 +47,8 @@ def main() -> None:
     val = load_dataset(f"csv:{SHARED / 'ytf68/val/landmarks.csv'}")
     images = [s.load_image() for s in val.samples]
     gt = val.landmarks()
-    print(f"model {args.model}{', flip test-time augmentation' if args.flip else ''}, YTF-68 val ({len(val)} faces)\n")
+    ran = FaceAligner(args.model, precision=args.precision).precision
+    print(f"model {args.model} ({ran}){', flip test-time augmentation' if args.flip else ''}, YTF-68 val ({len(val)} faces)\n")
     print("| detector | refine passes | refine tolerance | faces found % | NME % (found faces) | FR@0.10 % | AUC@0.10 % |")
     print("|---|---|---|---|---|---|---|")
     for det in args.detectors:

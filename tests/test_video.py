@@ -115,3 +115,53 @@ def test_one_euro_uses_the_real_time_step():
     for f in (on_time, late):
         f(np.zeros(2), t=0.0)
     assert np.abs(late(np.full(2, 10.0), t=0.3)).max() > np.abs(on_time(np.full(2, 10.0), t=1 / 30)).max()
+
+
+def _numbered_clip(path, frames: int = 12) -> None:
+    """An MJPG clip whose frame i is a flat grey of level 20 * i (each frame told apart by its pixels)."""
+    w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (64, 48))
+    for i in range(frames):
+        w.write(np.full((48, 64, 3), 20 * i % 250, np.uint8))
+    w.release()
+
+
+def test_frames_decoded_ahead_come_in_order_with_their_timestamps(tmp_path):
+    """The reader thread gives the same frames and container timestamps as reading in turn, ends
+    with None, and is stopped by close() before the clip ends."""
+    import threading
+
+    from facealign.predict.video import _FrameReader, open_video
+
+    clip = tmp_path / "clip.avi"
+    _numbered_clip(clip)
+    runs = {}
+    for ahead in (0, 4):
+        cap = open_video(str(clip))
+        reader = _FrameReader(cap, ahead)
+        got = []
+        while (item := reader.next()) is not None:
+            got.append((int(item[0].mean().round()), round(item[1], 4)))
+        reader.close()
+        cap.release()
+        runs[ahead] = got
+    assert runs[0] == runs[4] and len(runs[0]) == 12
+    assert all(abs(level - 20 * i) <= 2 for i, (level, _) in enumerate(runs[0]))  # in order (JPEG moves a level by 1)
+    cap = open_video(str(clip))
+    reader = _FrameReader(cap, 2)
+    assert reader.next() is not None
+    reader.close()  # the thread waits on a full queue: close must still end it
+    cap.release()
+    assert not any(t.name == "facealign-video-reader" and t.is_alive() for t in threading.enumerate())
+
+
+def test_a_decoding_error_in_the_reader_thread_reaches_the_caller():
+    from facealign.predict.video import _FrameReader
+
+    class Broken:
+        def read(self):
+            raise cv2.error("broken stream")
+
+    reader = _FrameReader(Broken(), 4)  # type: ignore[arg-type]
+    with pytest.raises(cv2.error, match="broken stream"):
+        reader.next()
+    reader.close()

@@ -26,7 +26,7 @@ def _softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
 
 # Elements per group in top_k_indices: 8 measured fastest of 4-32 (68 maps of 32 x 32: 0.13-0.19 ms a
 # face against 0.75-0.86 ms for argpartition over whole maps; 20 faces 3.0 ms against 13.7 ms;
-# 2-core EPYC; benchmarks/speed.py --decode times it through OnnxRunner).
+# 2-core EPYC, scratch timing; benchmarks/speed.py prints the int8 file's decoding time a face).
 TOPK_GROUP = 8
 
 

@@ -5,7 +5,8 @@ calibrated on real face crops, cut the way inference cuts them (behind the detec
 and the last convolution stay float: the image's first features and the heatmap logits that the
 top-k softmax decodes are where 8 bits cost accuracy; with them float, the default model's NME
 through YuNet on YTF-68 val is fp32's (4.045 %; all layers int8, calibrated on landmark-box
-crops: 4.054 %; docs/speed.md) at ~10 % of the int8 speed-up. The quantized file outputs the raw head (``decode: none``) and is
+crops: 4.054 %; docs/speed.md), for part of the int8 speed-up (the last convolution runs in
+float). The quantized file outputs the raw head (``decode: none``) and is
 decoded in numpy by :class:`~facealign.predict.runners.OnnxRunner`: top-k softmax decoding needs
 float precision, and ONNX Runtime's int8 kernels only pay off in the convolutions.
 """

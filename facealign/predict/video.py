@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import queue
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -237,7 +239,9 @@ def process_video(aligner: FaceAligner, source: str | int, jsonl: Path | None, v
     fps = video_fps(cap)
     total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
     tracker = _Tracker(aligner, fps, detect_every)
-    clock = _Clock(fps, camera=str(source).isdigit())
+    camera = str(source).isdigit()
+    clock = _Clock(fps, camera)
+    reader = _FrameReader(cap, ahead=0 if camera else FRAMES_AHEAD)
     writer = _VideoWriter(video_out, fps) if video_out is not None else None
     lines = _JsonlWriter(jsonl) if jsonl is not None else None
     frames = faces = empty = 0
@@ -245,12 +249,12 @@ def process_video(aligner: FaceAligner, source: str | int, jsonl: Path | None, v
     written = written_jsonl = None
     try:
         while max_frames is None or frames < max_frames:
-            ok, bgr = cap.read()
-            if not ok:
+            got = reader.next()
+            if got is None:
                 ended = True
                 break
-            rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-            t = clock.now(cap, frames)
+            rgb, stamp = got
+            t = clock.now(stamp, frames)
             res, ids = tracker.step(rgb, frames, smooth, t)
             if scheme_out:
                 res = res.to_scheme(scheme_out)
@@ -267,6 +271,7 @@ def process_video(aligner: FaceAligner, source: str | int, jsonl: Path | None, v
     except KeyboardInterrupt:
         interrupted = finished = True
     finally:
+        reader.close()
         cap.release()
         # an error, or a clip that gave no frame, leaves the previous outputs as they were
         keep = finished and frames > 0
@@ -283,6 +288,66 @@ def process_video(aligner: FaceAligner, source: str | int, jsonl: Path | None, v
                         total if short else 0, writer.codec if writer is not None and written else "")
 
 
+# Frames a video file is decoded ahead of the landmark stage, in a thread (OpenCV decodes without
+# the GIL), so that decoding overlaps detection and the model instead of adding to them. Cameras
+# are read as frames are used: reading ahead would show the landmarks of older frames.
+FRAMES_AHEAD = 4
+
+
+class _FrameReader:
+    """(RGB frame, container timestamp in seconds) of each frame of ``cap``, in order; None at the
+    end. With ``ahead`` > 0 a thread decodes up to that many frames ahead."""
+
+    def __init__(self, cap: cv2.VideoCapture, ahead: int):
+        self.cap = cap
+        self.queue: queue.Queue | None = None
+        if ahead > 0:
+            self.queue = queue.Queue(maxsize=ahead)
+            self.stop = threading.Event()
+            self.thread = threading.Thread(target=self._fill, name="facealign-video-reader", daemon=True)
+            self.thread.start()
+
+    def _read(self) -> tuple[np.ndarray, float] | None:
+        ok, bgr = self.cap.read()
+        if not ok:
+            return None
+        return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), self.cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+
+    def _fill(self) -> None:
+        assert self.queue is not None
+        try:
+            while not self.stop.is_set():
+                item = self._read()
+                self._put(item)
+                if item is None:
+                    return
+        except BaseException as e:  # noqa: BLE001 - handed to the consumer, raised there
+            self._put(e)
+
+    def _put(self, item: object) -> None:
+        assert self.queue is not None
+        while not self.stop.is_set():
+            try:
+                self.queue.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def next(self) -> tuple[np.ndarray, float] | None:
+        if self.queue is None:
+            return self._read()
+        item = self.queue.get()
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    def close(self) -> None:
+        """Stop the thread (before the capture is released: it may be decoding)."""
+        if self.queue is not None:
+            self.stop.set()
+            self.thread.join()
+
+
 class _Clock:
     """Each frame's time in seconds: the container's timestamp (``CAP_PROP_POS_MSEC``), which
     follows variable frame rates (phone videos); frame / fps for cameras and for containers whose
@@ -292,10 +357,10 @@ class _Clock:
         self.fps, self.camera = fps, camera
         self.last: float | None = None
 
-    def now(self, cap: cv2.VideoCapture, index: int) -> float:
+    def now(self, stamp: float, index: int) -> float:
+        """Seconds of frame ``index`` whose container timestamp is ``stamp`` seconds."""
         t = index / self.fps
         if not self.camera:
-            stamp = cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
             if np.isfinite(stamp) and stamp >= 0 and (self.last is None or stamp > self.last):
                 t = stamp
             elif self.last is not None:
