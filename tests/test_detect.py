@@ -1,6 +1,7 @@
 """The detection policy (face sizes in original pixels), YuNet with its keypoints, turned-copy
 search for rolled faces, and upright crops, on real YTF-68 val faces."""
 
+import os
 import sys
 
 import cv2
@@ -264,7 +265,7 @@ def test_the_pipeline_frames_faces_with_the_keypoints(ytf_val):
                                atol=1e-4)
 
 
-@pytest.mark.parametrize("shape,scale", [((3226, 4032), 0.3924), ((1001, 777), 0.25), ((640, 480), 0.5), ((222, 213), 0.8),
+@pytest.mark.parametrize("shape,scale", [((1613, 2016), 0.3924), ((1001, 777), 0.25), ((640, 480), 0.5), ((222, 213), 0.8),
                                          ((100, 90), 1.6)])
 def test_resize_by_matches_one_area_resize(shape, scale):
     """Halving first (OpenCV's fast path) gives the size and, within rounding, the pixels of one
@@ -283,3 +284,29 @@ def test_resize_by_matches_one_area_resize(shape, scale):
     ys, xs = np.mgrid[0:out.shape[0], 0:out.shape[1]]
     centroid = np.array([(xs * level).sum(), (ys * level).sum()]) / level.sum()
     np.testing.assert_allclose(centroid, (p + 0.5) * np.array([size[0] / w, size[1] / h]) - 0.5, atol=0.6)
+
+
+@pytest.mark.skipif(not yuface_available(), reason="yuface not installed")
+@pytest.mark.parametrize("detector", ["auto", "yunet"])
+def test_openmp_wait_policy_is_set_before_yuface_loads(detector):
+    """yuface's OpenMP runtime reads OMP_WAIT_POLICY when yuface is first imported: the default
+    detector set it only after its availability check had imported yuface (so it was ignored)."""
+    import subprocess
+
+    code = (
+        "import os, sys\n"
+        "seen = []\n"
+        "class Hook:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'yuface':\n"
+        "            seen.append(os.environ.get('OMP_WAIT_POLICY'))\n"
+        "        return None\n"
+        "sys.meta_path.insert(0, Hook())\n"
+        "from facealign.predict import FaceAligner\n"
+        f"FaceAligner(detector={detector!r})\n"
+        "print(seen)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "['PASSIVE']"

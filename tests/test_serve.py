@@ -284,10 +284,18 @@ def test_serve_without_its_extra_says_how_to_install(monkeypatch, capsys):
 
 
 # ---- dataset scale on Ray ----------------------------------------------------------------------
-def test_ray_shards_match_predict_and_resume(tmp_path, capfd):
+@pytest.fixture(scope="module")
+def local_ray():
+    """One local Ray instance with 2 CPUs for this module's Ray tests (starting one takes seconds)."""
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
+    yield ray
+    ray.shutdown()
+
+
+def test_ray_shards_match_predict_and_resume(tmp_path, capfd, local_ray):
     """A local Ray instance with 2 CPUs: 8 val images in shards of 3 give what FaceAligner gives;
     a deleted shard is the only one a re-run writes."""
-    ray = pytest.importorskip("ray")
     from conftest import YTF
 
     from facealign.cli.main import main
@@ -297,33 +305,29 @@ def test_ray_shards_match_predict_and_resume(tmp_path, capfd):
     manifest = tmp_path / "images.txt"
     manifest.write_text("\n".join(paths) + "\n")
     out = tmp_path / "shards"
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
-    capfd.readouterr()  # what this test's own ray.init printed
-    try:
-        args = ["predict", str(manifest), "--engine", "ray", "--out", str(out), "--shard-size", "3", "--actors", "2",
-                "--batch", "2"]
-        assert main(args) == 0
-        err = capfd.readouterr().err  # file descriptor 2 included: Ray's C++ core writes there
-        assert "core_worker" not in err and "WARNING" not in err, err
-        assert err.strip().splitlines()[-1].startswith("ray: 8 images in 3 shards"), err
-        assert sorted(p.name for p in out.glob("shard-*")) == ["shard-00000.jsonl", "shard-00001.jsonl", "shard-00002.jsonl"]
-        recs = [json.loads(x) for f in sorted(out.glob("shard-*")) for x in f.read_text().splitlines()]
-        assert [r["image"] for r in recs] == paths
-        local = FaceAligner().predict(paths)
-        for r, want in zip(recs, local):
-            np.testing.assert_allclose(r["faces"][0]["landmarks"], want.to_json()["faces"][0]["landmarks"], atol=2e-3)
-        (out / "shard-00001.jsonl").unlink()
-        capfd.readouterr()
-        assert main(args) == 0
-        assert "3 shards; 1 written, 2 skipped (done before)" in capfd.readouterr().err
-        assert len((out / "shard-00001.jsonl").read_text().splitlines()) == 3
-        # another model into the same shards: refused in one line, the old shards kept (checked before Ray runs)
-        (out / "shard-00001.jsonl").unlink()
-        assert main(args + ["--model", "ytf68-mnv2x050-96"]) == 2
-        assert "its shards were written with another model" in capfd.readouterr().err
-        assert not (out / "shard-00001.jsonl").exists()
-    finally:
-        ray.shutdown()
+    capfd.readouterr()  # what the fixture's ray.init printed
+    args = ["predict", str(manifest), "--engine", "ray", "--out", str(out), "--shard-size", "3", "--actors", "2",
+            "--batch", "2"]
+    assert main(args) == 0
+    err = capfd.readouterr().err  # file descriptor 2 included: Ray's C++ core writes there
+    assert "core_worker" not in err and "WARNING" not in err, err
+    assert err.strip().splitlines()[-1].startswith("ray: 8 images in 3 shards"), err
+    assert sorted(p.name for p in out.glob("shard-*")) == ["shard-00000.jsonl", "shard-00001.jsonl", "shard-00002.jsonl"]
+    recs = [json.loads(x) for f in sorted(out.glob("shard-*")) for x in f.read_text().splitlines()]
+    assert [r["image"] for r in recs] == paths
+    local = FaceAligner().predict(paths)
+    for r, want in zip(recs, local):
+        np.testing.assert_allclose(r["faces"][0]["landmarks"], want.to_json()["faces"][0]["landmarks"], atol=2e-3)
+    (out / "shard-00001.jsonl").unlink()
+    capfd.readouterr()
+    assert main(args) == 0
+    assert "3 shards; 1 written, 2 skipped (done before)" in capfd.readouterr().err
+    assert len((out / "shard-00001.jsonl").read_text().splitlines()) == 3
+    # another model into the same shards: refused in one line, the old shards kept (checked before Ray runs)
+    (out / "shard-00001.jsonl").unlink()
+    assert main(args + ["--model", "ytf68-mnv2x050-96"]) == 2
+    assert "its shards were written with another model" in capfd.readouterr().err
+    assert not (out / "shard-00001.jsonl").exists()
 
 
 def test_a_streamed_body_is_cut_off_at_the_limit():
@@ -459,11 +463,10 @@ RAY_ONLY_OR_SHARED = {"paths", "out", "recursive", "skip_existing", "overwrite",
                       "verbose", "shard_size", "shard_format", "gpus_per_actor", "boxes", "func"}
 
 
-def test_every_predict_flag_is_honoured_by_ray_or_refused_there(tmp_path, capfd):
+def test_every_predict_flag_is_honoured_by_ray_or_refused_there(tmp_path, capfd, local_ray):
     """Each of predict's flags is an aligner option (passed whole to the actors), a flag of the Ray
     run itself, or refused with one line; the aligner options give the same landmarks on Ray as
     locally (one Ray run with every search and alignment flag set, one with a boxes file)."""
-    ray = pytest.importorskip("ray")
     from conftest import YTF
 
     from facealign.cli.main import build_parser, main
@@ -487,20 +490,16 @@ def test_every_predict_flag_is_honoured_by_ray_or_refused_there(tmp_path, capfd)
     runs = {"search and alignment": ["--min-face", "40", "--max-face", "400", "--rolled", "--refine", "0", "--flip",
                                      "--backend", "torch", "--threads", "1"],
             "boxes": ["--boxes", str(boxes), "--refine", "2"]}
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
-    try:
-        for name, flags in runs.items():
-            out = tmp_path / name.replace(" ", "_")
-            assert main(["predict", *paths, "--engine", "ray", "--out", str(out / "ray"), "--actors", "1", *flags]) == 0
-            assert main(["predict", *paths, "--out", str(out / "local"), *flags]) == 0
-            shard = [json.loads(x) for x in (out / "ray" / "shard-00000.jsonl").read_text().splitlines()]
-            for rec, p in zip(shard, paths):
-                local = json.loads((out / "local" / (os.path.basename(p)[:-4] + ".json")).read_text())
-                assert len(rec["faces"]) == len(local["faces"]) >= 1, name
-                for a, b in zip(rec["faces"], local["faces"]):
-                    np.testing.assert_allclose(a["landmarks"], b["landmarks"], atol=2e-3, err_msg=name)
-    finally:
-        ray.shutdown()
+    for name, flags in runs.items():
+        out = tmp_path / name.replace(" ", "_")
+        assert main(["predict", *paths, "--engine", "ray", "--out", str(out / "ray"), "--actors", "1", *flags]) == 0
+        assert main(["predict", *paths, "--out", str(out / "local"), *flags]) == 0
+        shard = [json.loads(x) for x in (out / "ray" / "shard-00000.jsonl").read_text().splitlines()]
+        for rec, p in zip(shard, paths):
+            local = json.loads((out / "local" / (os.path.basename(p)[:-4] + ".json")).read_text())
+            assert len(rec["faces"]) == len(local["faces"]) >= 1, name
+            for a, b in zip(rec["faces"], local["faces"]):
+                np.testing.assert_allclose(a["landmarks"], b["landmarks"], atol=2e-3, err_msg=name)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")

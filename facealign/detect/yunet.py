@@ -24,7 +24,18 @@ NATIVE_MIN, NATIVE_MAX = 16.0, 400.0
 TURN_FIRST_MAX_PIXELS = 8_000_000
 
 
+def _passive_openmp() -> None:
+    """yuface runs on its own OpenMP runtime, which reads OMP_WAIT_POLICY once, when yuface is
+    first imported: this must run before any ``import yuface``. Its threads spin while they wait;
+    next to a busy process (a data loader, a server worker) that made a 213 px image take 150 ms
+    instead of 15 ms (measured here with a training run beside it). On an idle machine passive
+    waiting cost 14 % in one measurement (benchmarks/yunet_wait_policy.py, docs/speed.md). A user's own
+    setting wins."""
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
 def yuface_available() -> bool:
+    _passive_openmp()  # the import below loads the OpenMP runtime (until 2026-12-04 it came first)
     try:
         import yuface  # noqa: F401
     except ImportError:
@@ -52,12 +63,7 @@ class YuNetDetector:
 
     def __init__(self, policy: SearchPolicy | None = None, threshold: float = 0.6, nms_iou: float = 0.4,
                  fallback_confidence: float = 0.88):
-        # yuface runs on its own OpenMP runtime, read when it loads. Its threads spin while they
-        # wait; next to a busy process (a data loader, a server worker) that made a 213 px image
-        # take 150 ms instead of 15 ms (measured here with a training run beside it). On an idle
-        # machine passive waiting costs 14 % (benchmarks/yunet_wait_policy.py, docs/speed.md).
-        # A user's own setting wins.
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        _passive_openmp()
         try:
             from yuface import c_detect
         except ImportError:
