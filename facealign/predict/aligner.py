@@ -62,8 +62,8 @@ class FaceAligner:
             ONNX Runtime runs it and the CPU has int8 dot products (AVX-512 VNNI, which AMX CPUs
             have too), else fp32; ``fp32``; or ``int8`` (ONNX Runtime only). ``self.precision``
             says which runs. The bundled int8 file keeps its first and last convolution float: its
-            NME through YuNet on YTF-68 val equals fp32's (docs/speed.md), and a face's landmarks
-            differ from fp32's by a fraction of a pixel, so results depend slightly on the CPU;
+            NME through YuNet on YTF-68 val equals fp32's, its landmarks differ from fp32's by
+            0.14 px on average there (docs/speed.md), so results depend slightly on the CPU;
             pass ``fp32`` for the same numbers everywhere.
         max_batch: Faces per forward pass (all faces of a call share passes).
         threads: Threads of the landmark stage (None: the runtime's default).
