@@ -165,3 +165,25 @@ def test_a_decoding_error_in_the_reader_thread_reaches_the_caller():
     with pytest.raises(cv2.error, match="broken stream"):
         reader.next()
     reader.close()
+
+
+def test_frames_ahead_are_bounded_by_their_size():
+    from facealign.predict.video import FRAMES_AHEAD, frames_ahead
+
+    assert frames_ahead(640, 480) == FRAMES_AHEAD and frames_ahead(0, 0) == FRAMES_AHEAD
+    assert frames_ahead(7680, 4320) == 1  # 8K: ~200 MB a frame as BGR and RGB
+    assert frames_ahead(20000, 4000) == 0  # read as used
+
+
+def test_a_video_over_the_frame_limit_is_refused_in_one_line(tmp_path, small_model, capsys, monkeypatch):
+    """The stated frame size is checked before any frame is decoded; nothing is written."""
+    import facealign.predict.video as video
+
+    clip = tmp_path / "clip.avi"
+    _numbered_clip(clip)
+    monkeypatch.setattr(video, "MAX_FRAME_PIXELS", 64 * 48 - 1)
+    out = tmp_path / "out"
+    assert main(["predict", str(clip), "--model", str(small_model), "--out", str(out)]) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "clip.avi" in err[0] and "64x48 pixels, over the limit" in err[0], err
+    assert not out.exists() or not any(out.iterdir())

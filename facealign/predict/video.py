@@ -16,6 +16,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from facealign.data.images import MAX_PIXELS, check_image_size
 from facealign.data.sample import landmark_box
 from facealign.errors import FaceAlignError
 from facealign.predict.aligner import FaceAligner
@@ -236,12 +237,19 @@ def process_video(aligner: FaceAligner, source: str | int, jsonl: Path | None, v
         if out is not None:
             remove_dead_parts_of(out)
     cap = open_video(source)
+    width, height = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH) or 0), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT) or 0)
+    if width > 0 and height > 0:
+        try:
+            check_image_size(width, height, str(source), MAX_FRAME_PIXELS)
+        except FaceAlignError:
+            cap.release()
+            raise
     fps = video_fps(cap)
     total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
     tracker = _Tracker(aligner, fps, detect_every)
     camera = str(source).isdigit()
     clock = _Clock(fps, camera)
-    reader = _FrameReader(cap, ahead=0 if camera else FRAMES_AHEAD)
+    reader = _FrameReader(cap, ahead=0 if camera else frames_ahead(width, height), name=str(source))
     writer = _VideoWriter(video_out, fps) if video_out is not None else None
     lines = _JsonlWriter(jsonl) if jsonl is not None else None
     frames = faces = empty = 0
@@ -292,14 +300,27 @@ def process_video(aligner: FaceAligner, source: str | int, jsonl: Path | None, v
 # the GIL), so that decoding overlaps detection and the model instead of adding to them. Cameras
 # are read as frames are used: reading ahead would show the landmarks of older frames.
 FRAMES_AHEAD = 4
+# ... within this many bytes of decoded frames (a 4K frame is 25 MB; an 8K one gets two).
+READ_AHEAD_BYTES = 256 * 2**20
+# Frames are refused above the image limit, before the first is decoded (their stated size) and
+# each as it is decoded (a stream may change size).
+MAX_FRAME_PIXELS = MAX_PIXELS
+
+
+def frames_ahead(width: int, height: int) -> int:
+    """How many frames of ``width`` x ``height`` (0 if unknown) to decode ahead: :data:`FRAMES_AHEAD`,
+    fewer when they would hold more than :data:`READ_AHEAD_BYTES` (RGB and the decoder's BGR)."""
+    frame_bytes = 2 * 3 * max(width, 1) * max(height, 1)
+    return max(0, min(FRAMES_AHEAD, READ_AHEAD_BYTES // frame_bytes))
 
 
 class _FrameReader:
     """(RGB frame, container timestamp in seconds) of each frame of ``cap``, in order; None at the
-    end. With ``ahead`` > 0 a thread decodes up to that many frames ahead."""
+    end. With ``ahead`` > 0 a thread decodes up to that many frames ahead. ``name`` (the source)
+    names it in the error of a frame over :data:`MAX_FRAME_PIXELS`."""
 
-    def __init__(self, cap: cv2.VideoCapture, ahead: int):
-        self.cap = cap
+    def __init__(self, cap: cv2.VideoCapture, ahead: int, name: str = "video"):
+        self.cap, self.name = cap, name
         self.queue: queue.Queue | None = None
         if ahead > 0:
             self.queue = queue.Queue(maxsize=ahead)
@@ -311,6 +332,7 @@ class _FrameReader:
         ok, bgr = self.cap.read()
         if not ok:
             return None
+        check_image_size(bgr.shape[1], bgr.shape[0], self.name, MAX_FRAME_PIXELS)
         return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), self.cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
 
     def _fill(self) -> None:
