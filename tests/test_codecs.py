@@ -57,6 +57,14 @@ def test_top_k_indices_finds_the_k_largest_of_every_row(n, k):
     np.testing.assert_array_equal(got, want)
 
 
+@pytest.mark.parametrize("k", [0, -3, 2.5, True])
+def test_a_topk_that_cannot_work_is_refused(k):
+    from facealign.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="topk must be a whole number >= 1"):
+        HeatmapConfig(topk=k).check(128)
+
+
 def test_argmax_decoders_agree():
     x = logits(2)
     pt, st = decode_argmax(x, 8)

@@ -43,3 +43,5 @@ class HeatmapConfig:
             raise ConfigError(f"unknown heatmap target {self.target!r}; choose one of {list(TARGETS)}")
         if self.decoder not in DECODERS:
             raise ConfigError(f"unknown decoder {self.decoder!r}; choose one of {list(DECODERS)}")
+        if self.decoder == "topk" and (isinstance(self.topk, bool) or not isinstance(self.topk, int) or self.topk < 1):
+            raise ConfigError(f"heatmap topk must be a whole number >= 1, got {self.topk!r}")

@@ -99,8 +99,8 @@ def calibration_crops(data, config, faces: int = 256, seed: int = 0, detector: s
     Args:
         detector: Frame each face as inference does: found by this detector (``auto``: the
             default one; :class:`~facealign.detect.finder.FaceFinder`), cut with the roll of its
-            eye keypoints. ``None``: cut around the landmarks' box instead (as training does; an
-            image whose detector finds no face is skipped either way).
+            eye keypoints; an image in which it finds no face adds no crop. ``None``: cut around
+            each face's landmark box instead (as training does).
     """
     from facealign.data.crop import cut_face, model_crops
 
