@@ -21,7 +21,7 @@ def test_paper_config_runs_on_real_cofw_samples(tmp_path):
     cfg = load_train_config(REPO / "configs" / "cofw_effb3_224_acr_paper.yaml", {
         "data.train": f"cofw:{mat}", "data.train_split": "test", "data.val": f"cofw:{mat}", "data.val_split": "test",
         "model.input_size": 64, "batch_size": 2, "epochs": 2, "workers": 0, "out_dir": str(tmp_path / "r"),
-        "threads": 1,
+        "threads": 1, "data.repeat": 1,  # the recipe's 20 augmented copies an epoch: 20x the steps
     })
     res = train(cfg, verbose=False)
     assert len(res.history) == 2 and res.history[0]["variance"] == 80.0
