@@ -313,6 +313,14 @@ def test_ray_shards_match_predict_and_resume(tmp_path, capfd, local_ray):
     assert "core_worker" not in err and "WARNING" not in err, err
     assert err.strip().splitlines()[-1].startswith("ray: 8 images in 3 shards"), err
     assert sorted(p.name for p in out.glob("shard-*")) == ["shard-00000.jsonl", "shard-00001.jsonl", "shard-00002.jsonl"]
+    # precision "auto" is decided once, by the driver's CPU, and recorded with the file it runs
+    from facealign.distributed.ray_predict import RUN_FILE
+    from facealign.zoo import resolve_onnx, sha256_file
+
+    record = json.loads((out / RUN_FILE).read_text())
+    ran = FaceAligner().precision
+    assert record["options"]["precision"] == ran
+    assert record["model_sha256"] == sha256_file(resolve_onnx("default", int8=ran == "int8"))
     recs = [json.loads(x) for f in sorted(out.glob("shard-*")) for x in f.read_text().splitlines()]
     assert [r["image"] for r in recs] == paths
     local = FaceAligner().predict(paths)

@@ -153,6 +153,8 @@ def predict_on_ray(paths: Iterable[str | Path], out_dir: str | Path, options: Al
     """
     import ray  # noqa: F401 - without the [ray] extra this fails here, before any file is written
 
+    from facealign.predict.aligner import resolve_precision
+
     if fmt not in FORMATS:
         raise FaceAlignError(f"unknown shard format {fmt!r}; choose one of {list(FORMATS)}")
     if shard_size < 1 or actors < 1 or batch_size < 1 or not 0 <= gpus_per_actor <= 8:
@@ -167,9 +169,13 @@ def predict_on_ray(paths: Iterable[str | Path], out_dir: str | Path, options: Al
         aligner = aligner.replace(threads=1)
     if gpus_per_actor > 0:  # on a GPU the landmark stage runs in PyTorch (ONNX Runtime here is the CPU build)
         aligner = aligner.replace(device="cuda", backend="torch")
+    # precision "auto" picks int8 by the CPU it runs on: decided here, once, so that every actor
+    # (whichever node it lands on) runs the same file, and the record says which
+    aligner = aligner.replace(precision=resolve_precision(aligner.precision, aligner.model, aligner.backend,
+                                                          aligner.device))
     # what changes the results is recorded; threads only change the speed
     recorded = {**{k: v for k, v in aligner.to_dict().items() if k != "threads"}, "shard_size": shard_size, "format": fmt}
-    todo = plan_run(out, names, shards, _model_sha256(aligner.model), recorded, overwrite)
+    todo = plan_run(out, names, shards, _model_sha256(aligner.model, aligner.precision == "int8"), recorded, overwrite)
     run = RayRun(len(all_paths), [], len(shards) - len(todo), 0)
     if not todo:
         return run
@@ -243,10 +249,11 @@ def _run_shards(run: RayRun, todo: list[int], shards: list[list[str]], names: li
             progress(len(rows))
 
 
-def _model_sha256(model: str) -> str:
+def _model_sha256(model: str, int8: bool = False) -> str:
+    """sha256 of the file the actors run (the int8 copy with ``int8``)."""
     from facealign.zoo import resolve, resolve_onnx, sha256_file
 
-    return sha256_file(resolve_onnx(model) or resolve(model))
+    return sha256_file(resolve_onnx(model, int8) or resolve(model))
 
 
 def _write_shard(path: Path, rows: list[dict[str, Any]], fmt: str) -> Path:

@@ -248,6 +248,14 @@ class FaceAligner:
         return Detections(arr, np.ones(len(arr), np.float32))
 
 
+def resolve_precision(asked: str, model: Any, backend: str = "auto", device: str = "cpu") -> str:
+    """``fp32`` or ``int8``: the file ``FaceAligner(model, backend=..., device=..., precision=asked)``
+    runs on this machine (``auto`` depends on its CPU)."""
+    if backend == "auto":
+        backend = "onnx" if onnxruntime_available() and str(device) == "cpu" else "torch"
+    return _precision(asked, model, backend)
+
+
 def _precision(asked: str, model: Any, backend: str) -> str:
     """``fp32`` or ``int8``: what ``asked`` (``auto``, ``fp32``, ``int8``) means for this model and backend."""
     from facealign.utils.cpu import fast_int8_cpu
