@@ -77,9 +77,7 @@ class FaceAligner:
                  refine_tolerance: float | None = None, precision: str = "auto"):
         if backend not in BACKENDS:
             raise FaceAlignError(f"unknown backend {backend!r}; choose one of {list(BACKENDS)}")
-        if backend == "auto":
-            backend = "onnx" if onnxruntime_available() and str(device) == "cpu" else "torch"
-        self.backend = backend
+        self.backend = backend = _backend(backend, device)
         self.precision = _precision(precision, model, backend)
         self.runner = create_runner(model, backend, device, threads, int8=self.precision == "int8")
         self.scheme = self.runner.scheme
@@ -251,9 +249,14 @@ class FaceAligner:
 def resolve_precision(asked: str, model: Any, backend: str = "auto", device: str = "cpu") -> str:
     """``fp32`` or ``int8``: the file ``FaceAligner(model, backend=..., device=..., precision=asked)``
     runs on this machine (``auto`` depends on its CPU)."""
-    if backend == "auto":
-        backend = "onnx" if onnxruntime_available() and str(device) == "cpu" else "torch"
-    return _precision(asked, model, backend)
+    return _precision(asked, model, _backend(backend, device))
+
+
+def _backend(asked: str, device: str) -> str:
+    """``onnx`` or ``torch``: what ``asked`` (``auto``, ``onnx``, ``torch``) means on ``device``."""
+    if asked == "auto":
+        return "onnx" if onnxruntime_available() and str(device) == "cpu" else "torch"
+    return asked
 
 
 def _precision(asked: str, model: Any, backend: str) -> str:

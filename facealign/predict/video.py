@@ -291,7 +291,7 @@ def process_video(aligner: FaceAligner, source: str | int, jsonl: Path | None, v
         raise FaceAlignError(f"{source}: no frame could be decoded (damaged file or unsupported codec); "
                              "nothing written")
     # containers may state the frame count a little off; a real shortfall is a decoding failure
-    short = ended and not str(source).isdigit() and total > 0 and frames + max(2, total // 50) < total
+    short = ended and not camera and total > 0 and frames + max(2, total // 50) < total
     return VideoSummary(frames, faces, empty, tracker.detector_runs, fps, written_jsonl, written, interrupted,
                         total if short else 0, writer.codec if writer is not None and written else "")
 
