@@ -265,6 +265,23 @@ def test_video_that_cannot_be_opened(tmp_path, small_model, capsys):
     assert "cannot open video" in capsys.readouterr().err
 
 
+def test_a_file_that_is_not_a_video_gets_one_line_and_no_ffmpeg_log(tmp_path, small_model):
+    """In a fresh process (OpenCV reads FFmpeg's log level when it first opens a video): FFmpeg
+    printed its own "moov atom not found" line to stderr before facealign's one line."""
+    import os
+    import subprocess
+    import sys
+
+    fake = tmp_path / "fake.mp4"
+    fake.write_text("not a video\n")
+    env = {k: v for k, v in os.environ.items() if k != "OPENCV_FFMPEG_LOGLEVEL"}
+    r = subprocess.run([sys.executable, "-m", "facealign", "predict", str(fake), "--model", str(small_model),
+                        "--out", str(tmp_path / "o")], capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines() == [f"facealign: error: {fake}: cannot open video (missing file, unsupported "
+                                             "codec or no such camera)"], r.stderr
+
+
 def test_one_euro_reduces_jitter():
     from facealign.predict.smoothing import OneEuroFilter
 

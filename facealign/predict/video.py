@@ -51,6 +51,9 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def open_video(source: str | int) -> cv2.VideoCapture:
+    # FFmpeg's own log lines ("moov atom not found") went to stderr beside facealign's one line about
+    # the same file; OpenCV reads this when it first opens a video. A user's own setting wins.
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
     cap = cv2.VideoCapture(int(source) if isinstance(source, int) or str(source).isdigit() else str(source))
     if not cap.isOpened():
         raise FaceAlignError(f"{source}: cannot open video (missing file, unsupported codec or no such camera)")
